@@ -1,0 +1,1 @@
+"""The coaching conversation: engines, the turn pipeline, GROW state and openers."""
