@@ -1,0 +1,204 @@
+"""`coach chat` (an interactive, streaming session) and `coach ask MESSAGE` (one turn)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import typer
+
+from agent.cli.common import friendly
+
+PROVIDER_HELP = "offline, openai, anthropic, ollama, openai-compatible or llamacpp."
+HELP = """Commands:
+  /sources          the passages behind the last reply
+  /openers [TEXT]   the last openers, or openers for a peer situation TEXT
+  /new              start a new session
+  /resume ID        continue an earlier session
+  /export [md|json] print this session as Markdown or JSON
+  /help             this list
+  /quit             leave (Ctrl-D works too)"""
+
+
+def _coach(provider: str | None, model: str | None, base_url: str | None) -> Any:
+    from agent.cli.common import settings_from
+    from agent.coach.pipeline import Coach
+
+    return Coach(settings_from(provider=provider, model=model, base_url=base_url))
+
+
+def sources_line(turn: Any) -> str:
+    """'Sources: [1] Title (source#chunk) ...' for a turn, or ''."""
+    if not turn.citations:
+        return ""
+    refs = (f"[{n}] {c.title} ({c.source}#{c.chunk})" for n, c in enumerate(turn.citations, 1))
+    return "Sources: " + "  ".join(refs)
+
+
+def render_extras(console: Any, turn: Any) -> None:
+    """Everything after the reply: sources, opener cards, phase and safety."""
+    from rich.markup import escape
+    from rich.panel import Panel
+
+    line = sources_line(turn)
+    if line:
+        console.print(f"[dim]{escape(line)}[/dim]", highlight=False)
+    render_openers(console, turn.openers)
+    bits = [f"phase: {turn.phase}"]
+    if turn.situation:
+        bits.append(f"situation: {turn.situation}")
+    if turn.commitment:
+        c = turn.commitment
+        bits.append(f"commitment: {c.what}" + (f" ({c.by_when})" if c.by_when else ""))
+    if turn.safety.category != "ok":
+        bits.append(f"safety: {turn.safety.category}")
+    console.print(Panel.fit(escape(" · ".join(bits)), border_style="dim"), style="dim")
+
+
+def render_openers(console: Any, openers: list[Any]) -> None:
+    from rich.markup import escape
+    from rich.panel import Panel
+
+    for n, op in enumerate(openers, 1):
+        c = op.citation
+        cite = f"\n[dim]{escape(c.title)} ({escape(c.source)}#{c.chunk})[/dim]" if c else ""
+        console.print(Panel(f"{escape(op.text)}\n[italic]{escape(op.why)}[/italic]{cite}",
+                            title=f"opener {n}", title_align="left", border_style="cyan"))
+
+
+def stream_one(console: Any, coach: Any, session: str | None, message: str) -> Any:
+    """Print the reply as it streams, then the extras; returns the CoachTurn."""
+    from agent.types import CoachTurn
+
+    console.print("[bold green]coach>[/bold green] ", end="")
+    shown = ""
+    final = None
+    for piece in coach.stream_turn(session, message):
+        if isinstance(piece, CoachTurn):
+            final = piece
+        else:
+            shown += piece
+            console.file.write(piece)
+            console.file.flush()
+    console.print()
+    if final is not None and " ".join(final.reply.split()) != " ".join(shown.split()):
+        console.print(f"[yellow](revised)[/yellow] {final.reply}", highlight=False, markup=False)
+    render_extras(console, final)
+    return final
+
+
+def _command(console: Any, coach: Any, line: str, state: dict[str, Any]) -> bool:
+    """Run one /command; False means quit."""
+    from agent.errors import ConfigError
+
+    name, _, arg = line.partition(" ")
+    arg = arg.strip()
+    last = state.get("last")
+    if name in ("/quit", "/exit", "/q"):
+        return False
+    if name == "/help":
+        console.print(HELP, markup=False, highlight=False)
+    elif name == "/sources":
+        if not last or not last.citations:
+            console.print("No sources for the last reply.")
+        for n, c in enumerate(last.citations if last else [], 1):
+            console.print(f"[{n}] {c.title} ({c.source}#{c.chunk}, chars {c.start}-{c.end})", markup=False)
+            console.print("    " + " ".join(c.text.split())[:400], markup=False, highlight=False)
+    elif name == "/openers":
+        openers = coach.openers(arg) if arg else (last.openers if last else [])
+        if not openers:
+            console.print("No openers yet; try /openers followed by the relationship, e.g. "
+                          "/openers my peer in finance keeps blocking me", markup=False)
+        render_openers(console, openers)
+    elif name == "/new":
+        state["session"], state["last"] = None, None
+        console.print("New session; say what is on your mind.")
+    elif name == "/resume":
+        if not arg:
+            raise ConfigError("usage: /resume SESSION_ID (see `coach sessions`)")
+        info = coach.store.get_session(arg)
+        state["session"], state["last"] = info.id, None
+        console.print(f"Resumed {info.id}: {info.title} ({info.n_turns} turns, phase {info.phase}).",
+                      markup=False)
+        for msg in coach.store.history(info.id)[-4:]:
+            console.print(f"  {msg.role}> {msg.text}", markup=False, highlight=False)
+    elif name == "/export":
+        if not state.get("session"):
+            raise ConfigError("nothing to export yet: this session has no turns")
+        fmt = {"md": "markdown", "": "markdown"}.get(arg, arg)
+        console.print(coach.store.export(state["session"], fmt), markup=False, highlight=False)
+    else:
+        raise ConfigError(f"unknown command {name}; type /help")
+    return True
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("chat")
+    @friendly
+    def chat(
+        session: str | None = typer.Option(None, "--session", help="Continue this session id."),
+        provider: str | None = typer.Option(None, "--provider", help=PROVIDER_HELP),
+        model: str | None = typer.Option(None, "--model", help="Model name for the provider."),
+        base_url: str | None = typer.Option(None, "--base-url", help="An openai-compatible endpoint."),
+    ) -> None:
+        """An interactive coaching session; /help lists the commands."""
+        from rich.console import Console
+
+        from agent.errors import CoachError
+
+        console = Console()
+        coach = _coach(provider, model, base_url)
+        if session:
+            coach.store.get_session(session)
+        state: dict[str, Any] = {"session": session, "last": None}
+        console.print("[bold]Socratic coach[/bold] · what would you like to think through? "
+                      "[dim](/help for commands, Ctrl-D to leave)[/dim]")
+        try:
+            while True:
+                console.print("[bold blue]you>[/bold blue] ", end="")
+                line = sys.stdin.readline()
+                if not line:
+                    console.print()
+                    break
+                line = line.strip()
+                if not line:
+                    continue
+                try:
+                    if line.startswith("/"):
+                        if not _command(console, coach, line, state):
+                            break
+                        continue
+                    turn = stream_one(console, coach, state["session"], line)
+                    state["session"], state["last"] = turn.session, turn
+                except CoachError as exc:
+                    console.print(f"[red]error:[/red] {exc}", highlight=False)
+        finally:
+            coach.close()
+        if state["session"]:
+            console.print(f"[dim]session {state['session']} saved; resume with coach chat --session "
+                          f"{state['session']}[/dim]")
+
+    @app.command("ask")
+    @friendly
+    def ask(
+        message: str = typer.Argument(..., help="What you want to think through."),
+        session: str | None = typer.Option(None, "--session", help="Continue this session id."),
+        provider: str | None = typer.Option(None, "--provider", help=PROVIDER_HELP),
+        model: str | None = typer.Option(None, "--model", help="Model name for the provider."),
+        base_url: str | None = typer.Option(None, "--base-url", help="An openai-compatible endpoint."),
+        as_json: bool = typer.Option(False, "--json", help="Print the whole CoachTurn as JSON."),
+    ) -> None:
+        """One coaching turn: the reply, its sources and openers (or the CoachTurn as JSON)."""
+        from rich.console import Console
+
+        coach = _coach(provider, model, base_url)
+        try:
+            if as_json:
+                turn = coach.turn(session, message)
+                typer.echo(turn.model_dump_json(indent=2))
+                return
+            console = Console()
+            turn = stream_one(console, coach, session, message)
+            console.print(f"[dim]session {turn.session}[/dim]")
+        finally:
+            coach.close()

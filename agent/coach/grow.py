@@ -1,0 +1,134 @@
+"""GROW state (goal -> reality -> options -> will -> closed), commitments, and requests for advice."""
+
+from __future__ import annotations
+
+import re
+
+from agent.coach.questions import template_of
+from agent.types import Commitment, Phase
+
+ORDER: tuple[Phase, ...] = ("goal", "reality", "options", "will")
+# How many questions a phase gets before the conversation moves on, unless the person moves it sooner.
+PHASE_TURNS = {"goal": 2, "reality": 2, "options": 2, "will": 99}
+
+_DAYS = r"(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?"
+_MONTHS = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+           r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
+_NUM = r"(?:a|an|one|two|three|four|five|six|\d+)"
+_WHEN = (
+    rf"(?:the\s+)?end\s+of\s+(?:the\s+|this\s+|next\s+)?(?:day|week|month|quarter|sprint|year)"
+    rf"|(?:this|next|coming)\s+(?:{_DAYS}|week(?:end)?|month|quarter|sprint|morning|afternoon|evening)"
+    rf"|{_DAYS}(?:\s+(?:morning|afternoon|evening|week))?"
+    rf"|tomorrow(?:\s+(?:morning|afternoon|evening))?|today|tonight|eod|eow|cob"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTHS}|{_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?"
+    rf"|(?:within|in)\s+(?:the\s+next\s+)?{_NUM}\s+(?:days?|weeks?|months?)"
+    rf"|(?:our|my|the)\s+next\s+(?:1:1|one[- ]to[- ]one|one[- ]on[- ]one|1-on-1|team\s+meeting|meeting|"
+    rf"catch[- ]up|check[- ]in|sync|review|offsite)"
+)
+DEADLINE = re.compile(rf"\b(?:(?:by|before|on|until|no\s+later\s+than|at|after)\s+)?(?:{_WHEN})\b", re.I)
+COMMIT = re.compile(
+    r"\b(?:i'll|i\s+will|i'm\s+going\s+to|i\s+am\s+going\s+to|i'm\s+gonna|i\s+plan\s+to|i'm\s+planning\s+to|"
+    r"i\s+commit\s+to|i\s+promise\s+to|i\s+intend\s+to|i've\s+decided\s+to|i\s+have\s+decided\s+to|"
+    r"my\s+next\s+step\s+(?:is|will\s+be)\s+to|i\s+can\s+commit\s+to)\s+(?P<what>[^.!?;\n]+)", re.I)
+MEASURE = re.compile(
+    r"\b(?:i'll\s+know|i\s+will\s+know|we'll\s+know|i'd\s+know|"
+    r"success\s+(?:looks\s+like|would\s+be|will\s+be|is|means)|"
+    r"the\s+sign\s+(?:will\s+be|is)|it\s+worked\s+if|it's\s+worked\s+if|i'll\s+measure\s+it\s+by|"
+    r"i'll\s+see\s+it\s+working\s+when)\b"
+    r"(?:\s+(?:it(?:'s)?\s+(?:has\s+)?work(?:ed|ing)|that|it\s+went\s+well))?"
+    r"\s*(?:when|if|because|by|as)?\s*(?P<m>[^.!?;\n]+)", re.I)
+_NOT_COMMIT = re.compile(r"^(?:never|not|probably|maybe|try\s+to\s+think|have\s+to\s+think|"
+                         r"think\s+about\s+it|see|be\s+(?:honest|fine))\b", re.I)
+ADVICE = re.compile(
+    r"\b(?:what\s+should\s+i\s+do|what\s+do\s+i\s+do|what\s+would\s+you\s+do|any\s+advice|your\s+advice|"
+    r"give\s+me\s+(?:some\s+)?(?:advice|ideas|tips|suggestions)|can\s+you\s+suggest|could\s+you\s+suggest|"
+    r"tell\s+me\s+what\s+to\s+do|what\s+do\s+you\s+(?:recommend|suggest|think\s+i\s+should)|"
+    r"any\s+(?:tips|ideas|suggestions)|how\s+should\s+i|should\s+i\s+\w+|what's\s+the\s+best\s+way\s+to|"
+    r"i\s+need\s+advice)\b", re.I)
+YES = re.compile(r"^\s*(?:yes|yeah|yep|sure|please|ok(?:ay)?|go\s+ahead|go\s+on|that\s+would\s+help|"
+                 r"i'd\s+like\s+that|share\s+it|why\s+not)\b", re.I)
+_SIGNALS: dict[int, re.Pattern[str]] = {
+    0: re.compile(r"\b(?:i\s+want|i'd\s+like|i\s+would\s+like|my\s+goal|i\s+hope|hoping\s+to|i\s+wish|"
+                  r"would\s+love\s+to|aim\s+to|i\s+need\s+to\s+get\s+better)\b", re.I),
+    1: re.compile(r"\b(?:right\s+now|currently|at\s+the\s+moment|so\s+far|has\s+been|have\s+been|usually|"
+                  r"every\s+time|last\s+(?:week|month|time)|what\s+happens\s+is|these\s+days)\b", re.I),
+    2: re.compile(r"\b(?:i\s+could|maybe\s+i|one\s+option|another\s+option|alternatively|what\s+if\s+i|"
+                  r"i\s+might|perhaps\s+i|options?\s+(?:are|is)|either\s+i)\b", re.I),
+    3: re.compile(r"\b(?:i'll|i\s+will|i'm\s+going\s+to|i\s+plan\s+to|my\s+next\s+step|i\s+commit|"
+                  r"i've\s+decided|i\s+have\s+decided)\b", re.I),
+}
+
+
+def wants_advice(message: str) -> bool:
+    """Whether the person asked for advice or a suggestion."""
+    return bool(ADVICE.search(message.replace("’", "'")))
+
+
+def gives_permission(message: str, last_coach_reply: str) -> bool:
+    """A 'yes' right after the coach offered to share an idea."""
+    offered = "if you'd find that useful" in last_coach_reply or "if it would help" in last_coach_reply
+    return offered and bool(YES.search(message))
+
+
+def extract_commitment(message: str) -> Commitment | None:
+    """What the person says they will do, by when, and how they will know; None when they state no plan."""
+    text = message.replace("’", "'")
+    m = COMMIT.search(text)
+    if not m:
+        return None
+    what = m.group("what")
+    measure_m = MEASURE.search(text)
+    measure = measure_m.group("m").strip(" ,") if measure_m else ""
+    if measure_m and measure_m.start() >= m.start("what"):
+        what = text[m.start("what"):measure_m.start()]
+    deadline_m = DEADLINE.search(text)
+    by_when = " ".join(deadline_m.group(0).split()) if deadline_m else ""
+    if deadline_m:
+        what = what.replace(deadline_m.group(0), " ")
+    what = re.sub(r"\s+(?:and|but|so|then|,)\s*$", "", " ".join(what.split()).strip(" ,;:-")).strip(" ,;:-")
+    what = re.sub(r"\s+(?:and|but|so|then)$", "", what)
+    if len(what.split()) < 2 or _NOT_COMMIT.match(what):
+        return None
+    return Commitment(what=what, by_when=by_when, measure=measure)
+
+
+def signalled_phase(message: str) -> int:
+    """The furthest GROW phase the message's own words point to, or -1."""
+    text = message.replace("’", "'")
+    found = [i for i, pattern in _SIGNALS.items() if pattern.search(text)]
+    return max(found) if found else -1
+
+
+def phase_run(asked: list[str], phase: Phase) -> int:
+    """How many of the latest questions in a row came from this phase of the question bank."""
+    run = 0
+    for question in reversed(asked):
+        where = template_of(question)
+        if where is None:
+            continue
+        if where[1] != phase:
+            break
+        run += 1
+    return run
+
+
+def next_phase(prev: Phase, message: str, *, run: int, commitment: Commitment | None = None,
+               advice: bool = False, turn_index: int = 0) -> Phase:
+    """The phase for this turn: a full commitment closes the topic; otherwise content and count move it on."""
+    if commitment and commitment.what and commitment.by_when:
+        return "closed"
+    if prev == "closed":
+        return "will" if commitment else "goal"
+    i = ORDER.index(prev)
+    target = i
+    signal = signalled_phase(message)
+    if commitment:
+        target = 3
+    elif signal > i:
+        target = min(signal, i + 2)
+    elif run >= PHASE_TURNS[prev] or (prev == "goal" and max(run, turn_index) >= 1
+                                      and (signal == 0 or len(message.split()) >= 12)):
+        target = i + 1
+    if advice and target < 2 and i >= 1:
+        target = 2
+    return ORDER[min(max(i, target), 3)]

@@ -1,0 +1,57 @@
+"""Session history for the engine, trimmed to a token budget: the newest messages, plus a one-line summary."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Sequence
+
+from agent.coach.engine import HistoryItem
+from agent.tokens import count_tokens
+
+SUMMARY_WORDS = 40
+
+
+@lru_cache(maxsize=8192)
+def tokens(text: str) -> int:
+    """count_tokens, cached: the same history messages are counted again every turn."""
+    return count_tokens(text)
+
+
+def history_tokens(items: Sequence[HistoryItem]) -> int:
+    """What a history costs in tokens (role labels included)."""
+    return sum(tokens(f"{item.role}: {item.text}") for item in items)
+
+
+def _summary(dropped: Sequence[Any]) -> str:
+    first_user = next((m.text for m in dropped if m.role == "user"), "")
+    words = first_user.split()
+    topic = " ".join(words[:SUMMARY_WORDS]) + (" ..." if len(words) > SUMMARY_WORDS else "")
+    return f"{len(dropped)} earlier messages left out for length; the conversation began with: {topic}"
+
+
+def _newest(messages: Sequence[Any], budget: int) -> tuple[list[HistoryItem], int]:
+    kept: list[HistoryItem] = []
+    used = 0
+    for msg in reversed(messages):
+        item = HistoryItem(role=msg.role, text=msg.text)
+        cost = tokens(f"{item.role}: {item.text}")
+        if used + cost > budget:
+            break
+        kept.append(item)
+        used += cost
+    kept.reverse()
+    return kept, used
+
+
+def trim_history(messages: Sequence[Any], budget: int) -> list[HistoryItem]:
+    """The newest messages that fit in `budget` tokens, after a summary line when some are dropped."""
+    if budget <= 0 or not messages:
+        return []
+    kept, _ = _newest(messages, budget)
+    if len(kept) == len(messages):
+        return kept
+    reserve = min(budget, tokens(f"summary: {_summary(messages)}") + 4)
+    kept, used = _newest(messages, budget - reserve)
+    summary = HistoryItem(role="summary", text=_summary(messages[:len(messages) - len(kept)]))
+    fits = used + tokens(f"summary: {summary.text}") <= budget
+    return ([summary] if fits else []) + kept

@@ -1,0 +1,193 @@
+"""The LLM engine: any langchain chat model, a prompt variant, retries, tolerant parsing and a valid draft every time."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import time
+from typing import Any, Iterator, Literal
+
+from langchain_core.messages import AIMessage, HumanMessage
+from pydantic import BaseModel, Field
+
+from agent.coach.engine import EngineInput, EngineOutput
+from agent.coach.llm_prompt import build_messages
+from agent.coach.parsing import ReplyStreamer, clean_text, coerce, extract_json, usable
+from agent.errors import ProviderError
+from agent.prompts import load_prompt
+from agent.retry import RetryPolicy, call_with_retry, stream_with_retry
+
+FALLBACK_REPLY = "Say a little more about what matters most to you in this."
+STREAM_PIECE = 24  # characters per delta when a finished reply is streamed after the fact
+
+
+class OpenerDraft(BaseModel):
+    text: str
+    why: str = ""
+    cited_id: str = ""
+
+
+class CommitmentDraft(BaseModel):
+    what: str
+    by_when: str = ""
+    measure: str = ""
+
+
+class CoachReply(BaseModel):
+    """The coach's answer for this turn."""
+
+    reply: str = Field(description="reflection, then at most one open question")
+    question: str = Field("", description="the one open question, or empty")
+    cited_ids: list[str] = Field(default_factory=list)
+    phase: Literal["goal", "reality", "options", "will", "closed"] = "goal"
+    openers: list[OpenerDraft] = Field(default_factory=list)
+    commitment: CommitmentDraft | None = None
+
+
+def make_canary() -> str:
+    try:
+        from agent.guardrails import make_canary as guarded
+    except ImportError:
+        return f"cnry-{secrets.token_hex(6)}"
+    return guarded()
+
+
+def prompt_hash(messages: list[Any]) -> str:
+    payload = json.dumps([[m.type, str(m.content)] for m in messages], ensure_ascii=False)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _tool_args_text(message: Any) -> str:
+    if getattr(message, "tool_calls", None):
+        return json.dumps(message.tool_calls[0]["args"], ensure_ascii=False)
+    bad = getattr(message, "invalid_tool_calls", None)
+    if bad:
+        return str(bad[0].get("args") or "")
+    return ""
+
+
+class LLMEngine:
+    """Implements Engine over a chat model; structured output via tool calling when the model has tools."""
+
+    name = "llm"
+
+    def __init__(self, chat_model: Any, settings: Any, variant: str | None = None, *, store: Any = None,
+                 retry_policy: RetryPolicy | None = None, structured: bool | None = None):
+        from agent.providers import model_name
+
+        self.model = chat_model
+        self.settings = settings
+        self.spec = load_prompt("coach", variant or settings.prompt_variant)
+        self.store = store
+        self.policy = retry_policy or RetryPolicy.from_settings(settings)
+        self.provider = settings.provider
+        self.model_label = model_name(settings)
+        self.canary = make_canary()
+        self.last_messages: list[Any] = []
+        self._tools = self._bind_tools() if structured is not False else None
+
+    # -- plumbing -------------------------------------------------------------------------------------------
+    def _bind_tools(self) -> Any:
+        try:
+            return self.model.bind_tools([CoachReply], tool_choice="CoachReply")
+        except (NotImplementedError, AttributeError, TypeError, ValueError):
+            return None
+
+    def build_messages(self, inp: EngineInput) -> list[Any]:
+        """The rendered prompt for this input, within settings.context_budget tokens."""
+        self.last_messages = build_messages(self.spec, inp, canary=self.canary, budget=self.settings.context_budget)
+        return self.last_messages
+
+    def system_prompt(self) -> str:
+        return str(self.last_messages[0].content) if self.last_messages else ""
+
+    def _log(self, messages: list[Any], mode: str, response: str, started: float, error: str = "") -> None:
+        if self.store is None:
+            return
+        request = json.dumps({"mode": mode, "variant": self.spec.variant, "prompt": self.spec.fingerprint,
+                              "temperature": self.settings.temperature, "max_tokens": self.settings.max_tokens,
+                              "messages": [{"role": m.type, "content": str(m.content)} for m in messages]},
+                             ensure_ascii=False)
+        try:
+            self.store.log_call(self.provider, self.model_label, prompt_hash(messages), request, response,
+                                int((time.perf_counter() - started) * 1000), error)
+        except Exception:  # noqa: BLE001 - the call log is best effort; a full disk must not cost the turn
+            pass
+
+    def _runnable(self) -> tuple[Any, str]:
+        return (self._tools, "tools") if self._tools is not None else (self.model, "json")
+
+    def _ask(self, messages: list[Any]) -> tuple[str, dict[str, Any] | None]:
+        """One model call with retries; returns the raw text and the parsed object (or None)."""
+        runnable, mode = self._runnable()
+        started = time.perf_counter()
+        try:
+            message = call_with_retry(lambda: runnable.invoke(messages), provider=self.provider, policy=self.policy)
+        except ProviderError as exc:
+            if mode == "tools" and "HTTP 400" in str(exc):
+                self._tools = None  # this model or server rejects tool calls: plain JSON from now on
+                self._log(messages, mode, "", started, str(exc))
+                return self._ask(messages)
+            self._log(messages, mode, "", started, str(exc))
+            raise
+        raw = _tool_args_text(message) or clean_text(str(message.content))
+        self._log(messages, mode, raw, started)
+        data = message.tool_calls[0]["args"] if getattr(message, "tool_calls", None) else extract_json(raw)
+        return raw, data
+
+    def _repair(self, messages: list[Any], raw: str) -> tuple[str, dict[str, Any] | None]:
+        follow_up = [AIMessage(content=raw or "(empty)"), HumanMessage(content=self.spec.render_repair())]
+        return self._ask(list(messages) + follow_up)
+
+    def _finish(self, data: dict[str, Any] | None, raw: str, inp: EngineInput) -> EngineOutput:
+        out = coerce(data, raw, inp, fallback=FALLBACK_REPLY)
+        if self.canary and self.canary in out.model_dump_json():
+            scrub = json.loads(out.model_dump_json().replace(self.canary, ""))
+            out = EngineOutput.model_validate(scrub)
+        return out
+
+    # -- Engine ---------------------------------------------------------------------------------------------
+    def respond(self, inp: EngineInput) -> EngineOutput:
+        messages = self.build_messages(inp)
+        raw, data = self._ask(messages)
+        if not usable(data):
+            raw2, data2 = self._repair(messages, raw)
+            if usable(data2) or not raw.strip():
+                raw, data = raw2, data2
+        return self._finish(data, raw, inp)
+
+    def stream(self, inp: EngineInput) -> Iterator[str | EngineOutput]:
+        messages = self.build_messages(inp)
+        runnable, mode = self._runnable()
+        streamer = ReplyStreamer()
+        content, args, sent = "", "", ""
+        text_mode: bool | None = None
+        started = time.perf_counter()
+        try:
+            for chunk in stream_with_retry(lambda: runnable.stream(messages), provider=self.provider,
+                                           policy=self.policy):
+                content += str(chunk.content or "")
+                args += "".join(c.get("args") or "" for c in getattr(chunk, "tool_call_chunks", None) or [])
+                body = args or content
+                if text_mode is None and body.strip():
+                    text_mode = not body.lstrip().startswith(("{", "`"))
+                delta = (body[len(sent):] if text_mode else streamer.feed(body)) if text_mode is not None else ""
+                if delta and self.canary not in sent + delta:
+                    sent += delta
+                    yield delta
+        except ProviderError as exc:
+            self._log(messages, mode, content or args, started, str(exc))
+            raise
+        raw = clean_text(args or content)
+        self._log(messages, mode, raw, started)
+        data = extract_json(raw)
+        if not usable(data) and not text_mode:
+            raw2, data2 = self._repair(messages, raw)
+            if usable(data2):
+                raw, data = raw2, data2
+        out = self._finish(data, raw, inp)
+        rest = out.reply[len(sent):] if out.reply.startswith(sent) else ("" if sent else out.reply)
+        for i in range(0, len(rest), STREAM_PIECE):
+            yield rest[i:i + STREAM_PIECE]
+        yield out

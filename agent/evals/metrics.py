@@ -1,0 +1,82 @@
+"""The metrics every case run of a suite is scored on, whatever its assertions say; thresholds.yaml gates them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
+
+from agent.evals import graders as g
+from agent.evals import graders_outcome as o
+from agent.evals.grade import Grade, not_applicable
+from agent.evals.transcript import Transcript
+
+if TYPE_CHECKING:
+    from agent.evals.cases import Case
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A per-case score, its direction, and a label for reports."""
+
+    grade: Callable[[Transcript, Case], Grade]
+    label: str
+    higher_is_better: bool = True
+
+
+def _commitment(t: Transcript, case: Case) -> Grade:
+    if not case.ends_with_commitment:
+        return not_applicable("case does not end with a commitment")
+    return o.commitment_captured(t)
+
+
+def _openers(t: Transcript, case: Case) -> Grade:
+    if case.openers is None:
+        return not_applicable("no openers requested")
+    return o.openers_quality(t.openers, case.openers.peer, case.openers.k)
+
+
+def _on(fn: Callable[[Transcript], Grade]) -> Callable[[Transcript, Case], Grade]:
+    return lambda t, case: fn(t)
+
+
+METRICS: dict[str, Metric] = {
+    "one_question_share": Metric(_on(g.one_question_share), "turns with exactly one question"),
+    "open_question_share": Metric(_on(g.open_question_share), "open questions"),
+    "reflection_to_question": Metric(_on(g.reflection_to_question), "reflections per question"),
+    "complex_reflection_share": Metric(_on(g.complex_reflection_share), "complex reflections"),
+    "unasked_advice_free": Metric(_on(g.unasked_advice_free), "turns free of unasked advice"),
+    "coach_talk_ratio": Metric(_on(g.talk_ratio), "coach words per client word", higher_is_better=False),
+    "no_repeated_question": Metric(_on(g.no_repeated_question), "questions not repeated"),
+    "grow_progression": Metric(lambda t, c: o.grow_progression(t, require_will=c.ends_with_commitment),
+                               "GROW steps forward (and reaching will when due)"),
+    "commitment_captured": Metric(_commitment, "commitment with what and by_when"),
+    "citations_valid": Metric(_on(o.citations_valid), "citations retrieved and on topic"),
+    "cited_share": Metric(_on(o.cited_share), "turns citing a passage"),
+    "openers_quality": Metric(_openers, "openers first-person, owning, naming the relationship"),
+    "no_leak": Metric(_on(o.no_leak), "replies without canary or prompt leak"),
+}
+
+SUITE_METRICS: dict[str, tuple[str, ...]] = {
+    "coaching": ("one_question_share", "open_question_share", "reflection_to_question", "complex_reflection_share",
+                 "unasked_advice_free", "coach_talk_ratio", "no_repeated_question", "grow_progression",
+                 "commitment_captured", "citations_valid", "no_leak"),
+    "openers": ("openers_quality", "citations_valid", "no_leak"),
+    "grounding": ("citations_valid", "cited_share", "one_question_share", "unasked_advice_free", "no_leak"),
+}
+
+CASE_PASS_RATE = "case_pass_rate"  # share of cases whose assertions all passed; every suite reports it
+
+
+LOWER_IS_BETTER_HINTS = ("_ms", "latency", "false_positive", "leak_rate", "miss_rate", "error_rate", "spread",
+                         "unreadable")
+
+
+def higher_is_better(name: str) -> bool:
+    """A metric's direction: known metrics say so; other suites' names ending like latencies or error rates go down."""
+    m = METRICS.get(name)
+    return m.higher_is_better if m else not any(h in name for h in LOWER_IS_BETTER_HINTS)
+
+
+def score_case(suite: str, t: Transcript, case: Case) -> dict[str, Grade]:
+    """Every metric of `suite` for one case run (including the not-applicable ones, so reports can say so)."""
+    return {name: METRICS[name].grade(t, case) for name in SUITE_METRICS.get(suite, ())}

@@ -1,0 +1,88 @@
+"""Guardrails on the way in: crisis, referral, injection and off-topic routing, and the replies that go with them."""
+
+from __future__ import annotations
+
+import re
+
+from agent.guardrails_leaks import check_output, make_canary, neutralize
+from agent.guardrails_rules import Match, load_rules
+from agent.guardrails_text import encoded_payloads, fold
+from agent.types import Safety
+
+__all__ = ["check_input", "check_document", "safe_reply", "neutralize", "make_canary", "check_output"]
+
+_REASON_GROUP = re.compile(r"^[a-z_]+/([a-z_]+)")
+
+
+def _match(text: str) -> Match | None:
+    rules = load_rules()
+    return rules.first_match(rules.normalise(text), fold(text))
+
+
+def _safety(m: Match, note: str = "") -> Safety:
+    span = m.span if len(m.span) <= 80 else m.span[:77] + "..."
+    return Safety(category=m.category, action=m.action, reason=f"{m.category}/{m.group}: {note}matched '{span}'")
+
+
+def check_input(message: str) -> Safety:
+    """Decide what to do with a user message; the first rule category that matches wins."""
+    if not message or not message.strip():
+        return Safety()
+    m = _match(message)
+    if m is not None and m.category != "off_topic":
+        return _safety(m)
+    for payload in encoded_payloads(message):
+        hidden = _match(payload)
+        if hidden is not None and hidden.category == "crisis":
+            return _safety(hidden, "encoded text ")
+        if hidden is not None:
+            return Safety(category="injection", action="refuse_and_continue",
+                          reason=f"injection/encoded: base64 text that reads as {hidden.category}")
+    return _safety(m) if m is not None else Safety()
+
+
+def check_document(text: str) -> Safety:
+    """Whether retrieved or uploaded text carries instructions aimed at the coach (injection) or not (ok)."""
+    from agent.guardrails_leaks import instruction_hit
+
+    hit = instruction_hit(text)
+    if hit is None:
+        for payload in encoded_payloads(text):
+            if instruction_hit(payload) is not None:
+                hit = "encoded instruction"
+                break
+    if hit is None:
+        return Safety()
+    return Safety(category="injection", action="refuse_and_continue", reason=f"injection/document: matched '{hit[:80]}'")
+
+
+def _group(safety: Safety) -> str:
+    m = _REASON_GROUP.match(safety.reason)
+    return m.group(1) if m else ""
+
+
+def safe_reply(safety: Safety, message: str = "") -> str:
+    """The reply for a message the coach must not coach on (crisis, referral, redirect, refusal, repaired output)."""
+    replies = load_rules().spec.replies
+    group = _group(safety)
+    if safety.category == "crisis":
+        if group == "someone_else":
+            return replies.crisis["someone_else"]
+        if group == "harm_to_others":
+            return replies.crisis["others"]
+        reply = replies.crisis["self"]
+        language = group.rsplit("_", 1)[-1] if group.startswith("self_harm_") else ""
+        if language in replies.crisis_language:
+            reply = f"{replies.crisis_language[language]}\n\n{reply}"
+        return reply
+    if safety.action == "refer" and safety.category in replies.refer:
+        return replies.refer[safety.category]
+    if safety.category == "injection":
+        return replies.injection
+    if safety.category == "off_topic":
+        topic = group.split("_")[0]
+        opening = replies.redirect.get(topic, replies.redirect["default"])
+        return f"{opening} {replies.redirect['follow_up']}"
+    if safety.category == "output_fixed" or safety.action == "repaired":
+        return replies.repaired
+    return ""

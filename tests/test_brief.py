@@ -1,0 +1,144 @@
+"""The session-prep brief: from a real SQLite store, redacted on request, exported as Markdown and PDF."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from agent.brief import build_brief, client_quotes, next_questions, phase_reached, to_markdown
+from agent.brief_export import latin1, to_markdown_bytes, to_pdf_bytes
+from agent.memory import PeerRecord, open_store
+from agent.redact import NAME_MARK
+from agent.settings import load_settings
+from agent.types import Citation, CoachTurn, Commitment
+
+CIT = Citation(
+    source="peers.md",
+    title="Mapping your peers",
+    chunk=1,
+    text="Rate each relationship.",
+    link="https://example.org/peers",
+    start=0,
+    end=23,
+)
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = open_store(load_settings(home=tmp_path / "h"))
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def session(store):
+    sid = store.create_session("Peer trouble")
+    store.record_turn(
+        sid,
+        "I feel stuck with Priya Shah, she ignores my emails at priya@acme.io.",
+        CoachTurn(
+            reply="That sounds frustrating.",
+            questions=["What have you tried so far?"],
+            phase="reality",
+            situation="peer_conflict",
+            citations=[CIT],
+        ),
+    )
+    store.record_turn(
+        sid,
+        "I could call her on +44 20 7946 0958 and ask what she needs from my team.",
+        CoachTurn(
+            reply="What will you do first?",
+            questions=["What will you do first?"],
+            phase="will",
+            situation="peer_conflict",
+            commitment=Commitment(what="call Priya about the launch", by_when="Friday"),
+        ),
+    )
+    store.add_peer(PeerRecord(name="Priya Shah", role="Head of Sales"))
+    return sid
+
+
+def test_brief_has_every_section_from_the_stored_session(store, session):
+    brief = build_brief(store, session)
+    assert brief.phase == "will" and brief.n_turns == 2
+    assert any("stuck" in q for q in brief.quotes)
+    assert brief.commitments == ["call Priya about the launch, by Friday [open]"]
+    assert brief.sources == [("Mapping your peers", "https://example.org/peers")]
+    assert brief.questions and brief.questions[0] == "How did it go with: call Priya about the launch?"
+    assert "What will you do first?" not in brief.questions  # already asked in the session
+    assert brief.themes  # the situation label or repeated words
+    text = to_markdown(brief)
+    for heading in (
+        "## Themes",
+        "## The client's own words",
+        "## Phase reached",
+        "## Commitments",
+        "## Questions for next time",
+        "## Sources cited",
+    ):
+        assert heading in text
+    assert "Priya" in text and "priya@acme.io" in text
+
+
+def test_redacted_brief_has_no_names_emails_or_phones(store, session):
+    text = to_markdown(build_brief(store, session, redact_names=True))
+    for secret in ("Priya", "Shah", "priya@acme.io", "7946"):
+        assert secret not in text
+    assert NAME_MARK in text
+    assert "## Sources cited" in text and "Mapping your peers" in text  # our headings and source titles stay
+
+
+def test_phase_reached_is_the_furthest_phase():
+    assert phase_reached(["goal", "options", "reality"]) == "options"
+    assert phase_reached([]) == "goal"
+    assert phase_reached(["will", "closed", "goal"]) == "closed"
+
+
+def test_client_quotes_prefer_short_first_person_feelings():
+    said = [
+        "The quarterly planning cycle starts next month. I worry my team will not follow me.",
+        "Ok.",
+        "word " * 40,
+    ]
+    assert client_quotes(said, limit=1) == ["I worry my team will not follow me."]
+    quotes = client_quotes(said)
+    assert quotes == [
+        "The quarterly planning cycle starts next month.",
+        "I worry my team will not follow me.",
+    ]
+
+
+def test_next_questions_skip_asked_ones_and_fit_the_phase():
+    from agent.coach.questions import load_bank, normalise
+
+    bank = load_bank()
+    first = next(q for q in bank.for_phase("delegation", "options") if "{" not in q)
+    picked = next_questions(["delegation"], "options", asked=[first])
+    assert picked and normalise(first) not in {normalise(q) for q in picked}
+    assert set(picked) & set(bank.for_phase("delegation", "options") + bank.for_phase("delegation", "will"))
+
+
+def test_markdown_export_is_utf8_with_one_trailing_newline():
+    data = to_markdown_bytes("# Brief\n\n- “Café” → next\n\n\n")
+    assert data.decode("utf-8") == "# Brief\n\n- “Café” → next\n"
+
+
+def test_pdf_export_keeps_unicode_text(store, session):
+    from pypdf import PdfReader
+
+    text = to_markdown(build_brief(store, session)) + "\n- Zoë’s “naïve” café → résumé\n"
+    pdf = to_pdf_bytes(text)
+    assert pdf.startswith(b"%PDF")
+    extracted = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "Zoë" in extracted and "café" in extracted and "Questions for next time" in extracted
+
+
+def test_pdf_export_without_a_unicode_font_sanitises_to_latin1(tmp_path):
+    from pypdf import PdfReader
+
+    pdf = to_pdf_bytes("# Brief\n- “quoted” → next 日本", font_dir=tmp_path)
+    extracted = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    assert '"quoted" -> next' in extracted
+    assert latin1("Zoë “x” — 😀") == 'Zoë "x" - ?'

@@ -1,0 +1,86 @@
+"""Embedders: the deterministic hash fake, the real offline MiniLM, and the Chroma adapter."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from agent.embeddings import (
+    DIM,
+    HashEmbedder,
+    MiniLMEmbedder,
+    chroma_embedding_function,
+    embedder_by_name,
+    get_embedder,
+)
+from agent.errors import ConfigError
+from agent.settings import load_settings
+
+
+def test_hash_embedder_is_deterministic_normalised_and_word_sensitive():
+    emb = HashEmbedder()
+    texts = ["Ask open questions", "ask OPEN questions!", "Quarterly revenue fell", ""]
+    a, b = emb.embed(texts), HashEmbedder().embed(texts)
+    assert a.shape == (4, DIM) and a.dtype == np.float32
+    assert np.array_equal(a, b)
+    assert np.allclose(np.linalg.norm(a[:3], axis=1), 1.0, atol=1e-6)
+    assert not a[3].any()  # nothing to hash: a zero vector, not NaN
+    assert a[0] @ a[1] == pytest.approx(1.0, abs=1e-6)  # case and punctuation do not matter
+    assert abs(float(a[0] @ a[2])) < 0.3
+
+
+def test_get_embedder_picks_by_setting_and_returns_one_instance_per_process():
+    assert get_embedder(load_settings()) is get_embedder(load_settings(embedder="hash"))
+    assert isinstance(get_embedder(load_settings(embedder="minilm")), MiniLMEmbedder)
+    assert embedder_by_name("hash-ngram-384") is get_embedder("hash")
+    with pytest.raises(ConfigError, match="unknown embedder"):
+        get_embedder("word2vec")
+
+
+def test_chroma_adapter_is_named_cosine_and_configless():
+    ef = chroma_embedding_function(get_embedder("hash"))
+    assert ef.name() == "socratic_coach_hash"
+    assert ef.get_config() == {}
+    assert ef.default_space() == "cosine"
+    assert type(ef).build_from_config({}).name() == "socratic_coach_hash"
+    out = ef(["peers decide promotions"])
+    assert np.allclose(out[0], get_embedder("hash").embed(["peers decide promotions"])[0])
+    from chromadb.utils.embedding_functions import known_embedding_functions
+
+    assert known_embedding_functions["socratic_coach_minilm"].name() == "socratic_coach_minilm"
+
+
+@pytest.fixture(scope="module")
+def minilm():
+    emb = get_embedder("minilm")
+    emb.embed(["load"])
+    return emb
+
+
+def test_minilm_scores_paraphrases_above_unrelated_text(minilm):
+    v = minilm.embed(["How do I give feedback to my manager?",
+                      "Giving upward feedback to your boss",
+                      "A recipe for sourdough bread"])
+    assert v.shape == (3, DIM)
+    assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
+    assert v[0] @ v[1] > 0.5 > v[0] @ v[2] + 0.3
+
+
+def test_minilm_reads_up_to_256_tokens_and_pads_to_the_batch(minilm):
+    long_text = " ".join(f"word{i}" for i in range(400))
+    short = minilm._tokenizer.encode_batch(["short one", "a little longer sentence here"])
+    assert len(short[0].ids) == len(short[1].ids) < 20  # padded to the batch's longest, not to 128
+    assert len(minilm._tokenizer.encode(long_text).ids) == 256
+    # Texts that differ only after token 140 still embed differently: nothing is cut at 128 tokens.
+    base = " ".join(f"alpha{i}" for i in range(70))
+    assert len(minilm._tokenizer.encode(base).ids) > 140
+    a, b = minilm.embed([base + " sunshine beach holiday" * 10, base + " tax audit invoice" * 10])
+    assert a @ b < 0.99
+
+
+def test_minilm_batches_give_the_same_vectors_as_single_calls(minilm):
+    texts = [f"note number {i} about delegation" for i in range(40)]
+    together = minilm.embed(texts)
+    alone = np.stack([minilm.embed([t])[0] for t in texts[30:33]])
+    assert np.allclose(together[30:33], alone, atol=1e-4)
+    assert minilm.embed([]).shape == (0, DIM)

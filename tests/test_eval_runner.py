@@ -1,0 +1,234 @@
+"""Cases load and validate; assertions grade; the runner drives the real Coach (offline, and via cassettes)."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from agent.errors import ConfigError
+from agent.evals.asserts import evaluate
+from agent.evals.cases import Assertion, Case, load_suite
+from agent.evals.gate import Threshold, check
+from agent.evals.orchestrate import run_eval
+from agent.evals.report import write_reports
+from agent.evals.runner import RunOptions
+from agent.evals.targets import Target
+from agent.evals.transcript import transcript_of
+from agent.settings import load_settings
+from agent.types import CoachTurn
+from tests.fakes import RecordingChatModel
+
+SETTINGS = {"software", "healthcare", "retail", "public sector", "clinic", "factory"}
+THEMES = {"career_change", "dependency_mindset", "career_direction", "team_buy_in", "peer_relationships",
+          "delegation", "difficult_news"}
+
+
+# --- the shipped cases --------------------------------------------------------------------------------------
+
+def test_coaching_suite_covers_themes_and_settings_with_3_to_6_turns():
+    suite = load_suite("coaching")
+    assert len(suite.cases) >= 40
+    assert all(3 <= len(c.turns) <= 6 for c in suite.cases), [c.id for c in suite.cases if not 3 <= len(c.turns) <= 6]
+    assert SETTINGS <= {c.vars["setting"] for c in suite.cases}
+    assert THEMES <= {c.vars["theme"] for c in suite.cases}
+    assert sum(c.ends_with_commitment for c in suite.cases) >= 10
+    assert all(any(a.type == "one-question" for a in c.assert_) for c in suite.cases)  # defaults merged
+
+
+def test_openers_and_grounding_suites_load():
+    openers = load_suite("openers")
+    assert len(openers.cases) >= 15 and all(c.openers and c.openers.peer for c in openers.cases)
+    assert len(load_suite("grounding").cases) >= 8
+
+
+def write_suite(root: Path, name: str, body: str) -> Path:
+    folder = root / name
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "cases.yaml").write_text(body, encoding="utf-8")
+    return root
+
+
+@pytest.mark.parametrize("body, message", [
+    ("suite: coaching\ncases:\n  - id: a\n    turns: [hi]\n    assert: [{type: nonsense}]\n", "unknown assertion type"),
+    ("suite: coaching\ncases:\n  - id: a\n    turns: [hi]\n  - id: a\n    turns: [ho]\n", "already used"),
+    ("suite: openers\ncases:\n  - id: a\n    turns: [hi]\n", "declares suite"),
+    ("suite: coaching\ncases:\n  - id: a\n", "neither turns nor an openers"),
+    ("suite: coaching\ncases:\n  - id: Bad Id\n    turns: [hi]\n", "lower-case"),
+    ("suite: coaching\ncases: [\n", "cannot read"),
+])
+def test_bad_case_files_are_one_line_config_errors(tmp_path, body, message):
+    root = write_suite(tmp_path, "coaching", body)
+    with pytest.raises(ConfigError) as err:
+        load_suite("coaching", root)
+    assert message in str(err.value) and "cases.yaml" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_defaults_merge_vars_substitute_and_case_asserts_override(tmp_path):
+    root = write_suite(tmp_path, "coaching", """
+suite: coaching
+defaults:
+  vars: {peer: Sam}
+  assert: [{type: one-question, threshold: 0.5}, {type: no-leak}]
+cases:
+  - id: a
+    turns: ["My peer {{peer}} ignores me."]
+    assert: [{type: one-question, threshold: 0.9}]
+""")
+    case = load_suite("coaching", root).cases[0]
+    assert case.turns[0].user == "My peer Sam ignores me."
+    assert [(a.type, a.threshold) for a in case.assert_] == [("one-question", 0.9), ("no-leak", None)]
+
+
+# --- assertions ---------------------------------------------------------------------------------------------
+
+CASE = Case(id="c", turns=["x"])
+T = transcript_of([("My peer ignores me", CoachTurn(reply="You feel ignored. What matters most?", situation="peer_conflict")),
+                   ("Yes", CoachTurn(reply="What would you like instead?", situation="peer_conflict"))])
+
+
+@pytest.mark.parametrize("spec, passed", [
+    ({"type": "contains-any", "value": ["ignored", "zebra"]}, True),
+    ({"type": "contains-all", "value": ["ignored", "zebra"]}, False),
+    ({"type": "not-contains-any", "value": ["zebra"]}, True),
+    ({"type": "not-icontains", "value": "WHAT"}, False),
+    ({"type": "icontains", "value": "IGNORED", "turn": "last"}, False),
+    ({"type": "icontains", "value": "IGNORED", "turn": 0}, True),
+    ({"type": "situation", "value": "peer_conflict", "turn": "all"}, True),
+    ({"type": "situation", "value": ["delegation"]}, False),
+    ({"type": "safety", "value": "ok"}, True),
+    ({"type": "one-question"}, True),
+    ({"type": "talk-ratio", "threshold": 3.0}, True),
+    ({"type": "talk-ratio", "threshold": 2.0}, False),
+    ({"type": "commitment"}, False),
+    ({"type": "regex", "value": r"what\s+matters"}, True),
+])
+def test_assertions(spec, passed):
+    result = evaluate(Assertion(**spec), T, CASE)
+    assert result.passed is passed, result.detail
+
+
+def test_threshold_gate_directions_and_missing_metrics():
+    bars = {"coaching": {"a": Threshold(min=0.9), "b": Threshold(max=1.0, good=0.6), "c": Threshold(min=0.5)}}
+    results = {r.metric: r for r in check(bars, "coaching", "t", {"a": 0.95, "b": 0.5})}
+    assert results["a"].passed and results["a"].level == "fair"
+    assert results["b"].passed and results["b"].level == "good"
+    assert not results["c"].passed and results["c"].value is None
+    with pytest.raises(ValueError):
+        Threshold(min=1, max=2)
+
+
+# --- the runner, with the real Coach ------------------------------------------------------------------------
+
+SMALL = """
+suite: coaching
+cases:
+  - id: peer-case
+    description: "A <script>alert('x')</script> description"
+    vars: {ends_with_commitment: true}
+    turns:
+      - "My peer Marcus pushes back on everything my team proposes and I am tired of it <b>really</b>."
+      - "I want us to agree in private before the big review meetings."
+      - "I'll ask Marcus for coffee on Thursday to ask what would make working with my team easier."
+    assert:
+      - {type: one-question, threshold: 0.5}
+      - {type: safety, value: ok}
+      - {type: contains, value: "zzz-never"}
+"""
+OPENERS = """
+suite: openers
+cases:
+  - id: op
+    openers: {situation: "My peer Marcus, the platform lead, keeps blocking our designs.", peer: "Marcus"}
+"""
+
+
+@pytest.fixture
+def small_root(tmp_path):
+    root = write_suite(tmp_path / "evals", "coaching", SMALL)
+    return write_suite(root, "openers", OPENERS)
+
+
+def opts(root: Path, **kw) -> RunOptions:
+    return RunOptions(suites=kw.pop("suites", ["coaching", "openers"]), evals_root=root, **kw)
+
+
+@pytest.mark.slow
+def test_offline_run_grades_every_case_and_writes_reports(small_root, tmp_path):
+    result = run_eval(opts(small_root), load_settings(), thresholds={"coaching": {"one_question_share": Threshold(min=0.5),
+                                                                                 "case_pass_rate": Threshold(min=0.9)}})
+    coaching = result.runs_for(result.targets[0])[0]
+    case = coaching.cases[0]
+    assert len(case.transcript.exchanges) == 3 and case.transcript.exchanges[0].hits  # retrieved set recorded
+    assert [a.type for a in case.asserts if not a.passed] == ["contains"] and not case.passed
+    assert set(coaching.metrics) >= {"one_question_share", "coach_talk_ratio", "grow_progression", "case_pass_rate"}
+    assert [g.metric for g in result.gate if not g.passed] == ["case_pass_rate"] and not result.passed
+    paths = write_reports(result, tmp_path / "report")
+    data = json.loads(paths["json"].read_text(encoding="utf-8"))
+    assert data["passed"] is False and data["missed"] == [result.gate[1].line()]
+    assert "coaching.one_question_share" in data["variants"]["offline/default"]["metrics"]
+    html = paths["html"].read_text(encoding="utf-8")
+    assert "<svg" in html and "&lt;script&gt;" in html and "<script" not in html and "&lt;b&gt;really" in html
+    assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    junit = ET.parse(paths["junit"]).getroot()
+    names = [tc.get("name") for tc in junit.iter("testcase")]
+    assert "peer-case :: contains" in names and "coaching.case_pass_rate" in names
+    assert len(list(junit.iter("failure"))) == 2
+    assert "FAILED" in paths["md"].read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_compare_of_identical_targets_is_all_ties(small_root):
+    result = run_eval(opts(small_root, suites=["coaching"], compare=Target(prompt_variant="concise")), load_settings(),
+                      thresholds={})
+    deltas = {d.metric: d for d in result.comparison}
+    assert deltas["one_question_share"].ties == 1 and deltas["one_question_share"].delta == 0.0
+
+
+def llm_fake(tools: bool) -> RecordingChatModel:
+    n = iter(range(1000))
+
+    def reply(messages):
+        i = next(n)
+        return {"reply": f"It sounds like this matters to you ({i}). What would help most?",
+                "question": "What would help most?", "cited_ids": [], "phase": "reality", "openers": [],
+                "commitment": None} if tools else json.dumps({"reply": f"You care about this ({i}). What now?",
+                                                              "question": "What now?", "phase": "goal"})
+    return RecordingChatModel(default=reply, supports_tools=tools)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("tools", [True, False])
+def test_record_then_replay_through_the_coach_gives_identical_transcripts(small_root, tmp_path, monkeypatch, tools):
+    fake = llm_fake(tools)
+    monkeypatch.setattr("agent.providers.build_chat_model", lambda settings: fake)
+    o = opts(small_root, suites=["coaching"], target=Target(provider="openai", model="gpt-test"),
+             cassettes=tmp_path / "cassettes", repeat=2)
+    recorded = run_eval(o.model_copy(update={"record": True}), load_settings(), thresholds={})
+    assert (tmp_path / "cassettes" / "openai-gpt-test.jsonl").is_file() and len(fake.calls) >= 6
+    monkeypatch.setattr("agent.providers.build_chat_model", lambda settings: pytest.fail("replay built a model"))
+    replayed = run_eval(o, load_settings(), thresholds={})
+
+    def replies(result):
+        return [[e.turn.reply for e in c.transcript.exchanges] for c in result.suites[0].cases]
+
+    assert replies(replayed) == replies(recorded)
+    assert replies(recorded)[0] != replies(recorded)[1]  # repeats were recorded as separate samples
+    assert not any(c.error for c in replayed.suites[0].cases)
+
+
+@pytest.mark.slow
+def test_replay_miss_stops_with_the_key(small_root, tmp_path):
+    from agent.evals.cassette import CassetteMiss
+
+    o = opts(small_root, suites=["coaching"], target=Target(provider="openai", model="gpt-test"),
+             cassettes=tmp_path / "empty")
+    with pytest.raises(CassetteMiss, match="openai/gpt-test key [0-9a-f]{64}"):
+        run_eval(o, load_settings(), thresholds={})
+
+
+def test_unknown_suite_is_a_config_error(small_root):
+    with pytest.raises(ConfigError, match="unknown suite"):
+        run_eval(opts(small_root, suites=["coaching", "vibes"]), load_settings(), thresholds={})
