@@ -21,8 +21,15 @@ VECTORS = "vectors.npy"
 BM25_DIR = "bm25"
 STOPWORDS = "en"
 BM25_K1, BM25_B = 1.2, 0.75  # the Lucene/Elasticsearch defaults; bm25s's k1=1.5 scored a little worse
-# (suffix, replacement, minimum word length): plural and -ing/-ed forms meet their stem ("promoted", "promotes").
-_SUFFIXES = (("ies", "y", 5), ("sses", "ss", 5), ("ing", "", 6), ("ed", "", 5), ("ers", "er", 5), ("s", "", 4))
+# (suffix, replacement, min word length): plural, -ing and -ed forms meet their stem ("promoted", "promotes").
+_SUFFIXES = (
+    ("ies", "y", 5),
+    ("sses", "ss", 5),
+    ("ing", "", 6),
+    ("ed", "", 5),
+    ("ers", "er", 5),
+    ("s", "", 4),
+)
 _GEN_NAME = re.compile(r"^g(\d{6,})$")
 
 
@@ -75,21 +82,30 @@ def _fsync_tree(root: Path) -> None:
             os.close(fd)
 
 
-def write_generation(folder: Path, chunks: list[Chunk], vectors: np.ndarray,
-                     sources: dict[str, SourceInfo], meta: dict[str, Any]) -> None:
+def write_generation(
+    folder: Path,
+    chunks: list[Chunk],
+    vectors: np.ndarray,
+    sources: dict[str, SourceInfo],
+    meta: dict[str, Any],
+) -> None:
     """Write every file of a generation, fsync them, and only then its meta.json."""
     folder.mkdir(parents=True)
     db = sqlite3.connect(folder / STORE)
     with db:
-        db.execute("CREATE TABLE chunks (pos INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, source TEXT NOT NULL,"
-                   " chunk INTEGER NOT NULL, start INTEGER NOT NULL, end_ INTEGER NOT NULL, data TEXT NOT NULL)")
+        db.execute(
+            "CREATE TABLE chunks (pos INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, source TEXT NOT NULL,"
+            " chunk INTEGER NOT NULL, start INTEGER NOT NULL, end_ INTEGER NOT NULL, data TEXT NOT NULL)"
+        )
         db.execute("CREATE INDEX chunks_source ON chunks (source, chunk)")
         db.execute("CREATE TABLE sources (source TEXT PRIMARY KEY, data TEXT NOT NULL)")
-        db.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)",
-                       ((i, c.id, c.source, c.chunk, c.start, c.end, c.model_dump_json())
-                        for i, c in enumerate(chunks)))
-        db.executemany("INSERT INTO sources VALUES (?, ?)",
-                       ((s.source, s.model_dump_json()) for s in sources.values()))
+        db.executemany(
+            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)",
+            ((i, c.id, c.source, c.chunk, c.start, c.end, c.model_dump_json()) for i, c in enumerate(chunks)),
+        )
+        db.executemany(
+            "INSERT INTO sources VALUES (?, ?)", ((s.source, s.model_dump_json()) for s in sources.values())
+        )
     db.close()
     np.save(folder / VECTORS, np.ascontiguousarray(vectors, dtype=np.float32))
     if chunks:
@@ -114,8 +130,9 @@ class Generation:
         self.name = folder.name
         self.meta: dict[str, Any] = json.loads((folder / META).read_text(encoding="utf-8"))
         # immutable=1: the file never changes after it is written, so SQLite skips locking entirely.
-        self._db = sqlite3.connect(f"file:{folder / STORE}?mode=ro&immutable=1", uri=True,
-                                   check_same_thread=False)
+        self._db = sqlite3.connect(
+            f"file:{folder / STORE}?mode=ro&immutable=1", uri=True, check_same_thread=False
+        )
         self._db_lock = threading.Lock()
         rows = self._db.execute("SELECT id, source, start, end_ FROM chunks ORDER BY pos").fetchall()
         self.ids: list[str] = [r[0] for r in rows]
@@ -124,8 +141,9 @@ class Generation:
         self.source_ix = np.array([names.setdefault(r[1], len(names)) for r in rows], dtype=np.int32)
         self.spans = np.array([(r[2], r[3]) for r in rows], dtype=np.int64).reshape(len(rows), 2)
         # Memory-mapped: MMR needs vectors for BM25-only candidates too, without a Chroma round trip.
-        self.vectors: np.ndarray = np.load(folder / VECTORS, mmap_mode="r") if rows else np.zeros((0, 384),
-                                                                                                 np.float32)
+        self.vectors: np.ndarray = (
+            np.load(folder / VECTORS, mmap_mode="r") if rows else np.zeros((0, 384), np.float32)
+        )
         self._bm25: Any = None
 
     @property
@@ -170,19 +188,24 @@ class Generation:
             return []
         marks = ",".join("?" * len(positions))
         with self._db_lock:
-            rows = self._db.execute(f"SELECT pos, data FROM chunks WHERE pos IN ({marks})",
-                                    [int(p) for p in positions]).fetchall()
+            rows = self._db.execute(
+                f"SELECT pos, data FROM chunks WHERE pos IN ({marks})", [int(p) for p in positions]
+            ).fetchall()
         by_pos = {pos: data for pos, data in rows}
         return [Chunk.model_validate_json(by_pos[int(p)]) for p in positions]
 
     def chunks_for(self, source: str) -> list[Chunk]:
         with self._db_lock:
-            rows = self._db.execute("SELECT data FROM chunks WHERE source = ? ORDER BY chunk", (source,)).fetchall()
+            rows = self._db.execute(
+                "SELECT data FROM chunks WHERE source = ? ORDER BY chunk", (source,)
+            ).fetchall()
         return [Chunk.model_validate_json(r[0]) for r in rows]
 
     def ids_for(self, source: str) -> list[str]:
         with self._db_lock:
-            rows = self._db.execute("SELECT id FROM chunks WHERE source = ? ORDER BY chunk", (source,)).fetchall()
+            rows = self._db.execute(
+                "SELECT id FROM chunks WHERE source = ? ORDER BY chunk", (source,)
+            ).fetchall()
         return [r[0] for r in rows]
 
     def sources(self) -> dict[str, SourceInfo]:

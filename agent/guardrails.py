@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 
-from agent.guardrails_leaks import check_output, make_canary, neutralize
+from agent.guardrails_leaks import check_output, instruction_hit, make_canary, neutralize
 from agent.guardrails_rules import Match, load_rules
 from agent.guardrails_text import encoded_payloads, fold
 from agent.types import Safety
 
-__all__ = ["check_input", "check_document", "safe_reply", "neutralize", "make_canary", "check_output"]
+__all__ = ["check_document", "check_input", "check_output", "make_canary", "neutralize", "safe_reply"]
 
 _REASON_GROUP = re.compile(r"^[a-z_]+/([a-z_]+)")
 
@@ -43,8 +43,6 @@ def check_input(message: str) -> Safety:
 
 def check_document(text: str) -> Safety:
     """Whether retrieved or uploaded text carries instructions aimed at the coach (injection) or not (ok)."""
-    from agent.guardrails_leaks import instruction_hit
-
     hit = instruction_hit(text)
     if hit is None:
         for payload in encoded_payloads(text):

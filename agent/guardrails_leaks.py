@@ -7,7 +7,7 @@ import secrets
 from functools import lru_cache
 
 from agent.guardrails_rules import load_rules
-from agent.guardrails_text import BASE64_RUN, decode_base64, fold
+from agent.guardrails_text import BASE64_RUN, decode_base64, encoded_payloads, fold
 
 MARK = "[instruction removed from source text]"
 _PIECES = re.compile(r"(\n+|(?<=[.!?])[ \t]+)")  # sentences and line breaks, separators kept
@@ -48,6 +48,9 @@ def neutralize(text: str) -> str:
         return f" {MARK} " if decoded.strip() else ""
 
     text = _TAG_RUN.sub(hidden, text)
+    # Whole-text check first: any sentence-level hit also hits the whole text, and most passages are clean.
+    if instruction_hit(text) is None and not any(instruction_hit(p) for p in encoded_payloads(text)):
+        return text
     text = _COMMENT.sub(lambda m: MARK if instruction_hit(m.group(0)) else m.group(0), text)
     parts = _PIECES.split(text)
     for i in range(0, len(parts), 2):
@@ -74,8 +77,7 @@ def _canary_keys(canary: str) -> tuple[str, ...]:
 
 
 def check_output(reply: str, *, canary: str, system_prompt: str = "", min_words: int = 8) -> tuple[str, bool]:
-    """The reply without canary lines, long verbatim runs of the system prompt or self-disclosures; and whether
-    anything was removed. Returns "" when nothing is left (the caller substitutes a safe reply)."""
+    """(reply minus canary lines, prompt runs and self-disclosures, whether anything went); "" if nothing is left."""
     rules = load_rules()
     keys = _canary_keys(canary) if canary else ()
     units: list[tuple[int, str]] = []  # (line number, sentence)

@@ -26,7 +26,7 @@ _RUNS = re.compile(r"([a-z])\1{2,}")
 _SQUEEZE = re.compile(r"([a-z])\1+")
 _TAG_CHARS = re.compile("[\U000e0000-\U000e007f]")
 _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
-_LEET_TOKEN = re.compile(r"\S*[a-z]\S*[013457@$!|]\S*|\S*[013457@$!|]\S*[a-z]\S*")
+_LEET_TOKEN = re.compile(r"(?<!\S)(?=\S*[013457@$!|])\S+")  # whole tokens holding a digit or symbol
 
 
 def fold(text: str) -> str:
@@ -131,12 +131,10 @@ class Normaliser:
                 j = i
                 while j < len(tokens) and len(tokens[j]) == 1 and tokens[j].isalpha():
                     j += 1
-                if j - i >= 3:
-                    joined = self.canon("".join(tokens[i:j]))
-                    if joined in self.terms or " " in joined:
-                        out.append(joined)
-                        i = j
-                        continue
+                joined = self.canon("".join(tokens[i:j])) if 3 <= j - i <= 40 else ""
+                out.extend([joined] if joined in self.terms or " " in joined else tokens[i:j])
+                i = j
+                continue
             out.append(self.canon(tokens[i]))
             i += 1
         return out

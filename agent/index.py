@@ -1,4 +1,4 @@
-"""The retrieval index: atomic generations of (Chroma collection + BM25 + chunk store) behind a CURRENT pointer."""
+"""The retrieval index: atomic generations (Chroma collection, BM25, chunk store) behind a CURRENT file."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from agent.embeddings import Embedder, chroma_embedding_function, get_embedder
+from agent.embeddings import Embedder, chroma_embedding_function, get_embedder, register_chroma_functions
 from agent.errors import ConfigError, IndexMissing, IngestError
 from agent.generation import Generation, SourceInfo, gen_number
 from agent.types import Chunk
@@ -33,7 +33,7 @@ def _fsync_dir(path: Path) -> None:
 
 
 class Index:
-    """An index folder: CURRENT names the live generation in gens/; Chroma holds one collection per generation."""
+    """An index folder: CURRENT names the live generation in gens/; each has its own Chroma collection."""
 
     def __init__(self, settings: Any, root: Path) -> None:
         self.settings = settings
@@ -80,6 +80,7 @@ class Index:
     def refresh(self) -> bool:
         """Follow CURRENT if another process moved it; True when the generation changed."""
         with self._lock:
+            missing = None
             for _ in range(5):
                 name = self.current_name()
                 if name == (self._gen.name if self._gen else None):
@@ -87,10 +88,16 @@ class Index:
                 if name is None:
                     self._gen = None
                     return True
+                if name == missing:
+                    raise IndexMissing(
+                        f"index at {self.root} is damaged (generation {name} is missing); "
+                        "delete the folder and ingest again"
+                    )
                 try:
                     gen = Generation(self.gens / name)
                 except FileNotFoundError:
-                    continue  # collected between reading CURRENT and loading it: read CURRENT again
+                    missing = name  # collected between reading CURRENT and loading it: read CURRENT again
+                    continue
                 old, self._gen = self._gen, gen
                 if old is not None:
                     self._collections.pop(old.name, None)
@@ -116,24 +123,30 @@ class Index:
 
     # ---- Chroma ----
     def client(self) -> Any:
-        """The Chroma client: a server when settings.chroma_url is set, else embedded under the index folder."""
+        """The Chroma client: a server when settings.chroma_url is set, else embedded in the index folder."""
         if self._client is None:
             import chromadb
 
             chroma_settings = chromadb.Settings(anonymized_telemetry=False)
             url = getattr(self.settings, "chroma_url", "")
+            register_chroma_functions()  # before Chroma reads any saved collection that names one of ours
             if url:
                 parsed = urlparse(url)
                 if parsed.scheme not in ("http", "https") or not parsed.hostname:
                     raise ConfigError(f"bad chroma_url {url!r}: expected http://host:port")
                 try:
                     self._client = chromadb.HttpClient(
-                        host=parsed.hostname, port=parsed.port or (443 if parsed.scheme == "https" else 8000),
-                        ssl=parsed.scheme == "https", settings=chroma_settings)
+                        host=parsed.hostname,
+                        port=parsed.port or (443 if parsed.scheme == "https" else 8000),
+                        ssl=parsed.scheme == "https",
+                        settings=chroma_settings,
+                    )
                 except ValueError as exc:  # chromadb reports an unreachable server as ValueError
                     raise ConfigError(f"cannot reach Chroma server at {url}: {exc}") from None
             else:
-                self._client = chromadb.PersistentClient(path=str(self.root / "chroma"), settings=chroma_settings)
+                self._client = chromadb.PersistentClient(
+                    path=str(self.root / "chroma"), settings=chroma_settings
+                )
         return self._client
 
     def collection_name(self, gen: str) -> str:
@@ -147,14 +160,20 @@ class Index:
             from chromadb.errors import NotFoundError
 
             try:
-                col = client.get_collection(gen.collection, embedding_function=chroma_embedding_function(embedder))
+                col = client.get_collection(
+                    gen.collection, embedding_function=chroma_embedding_function(embedder)
+                )
             except NotFoundError:
-                raise IndexMissing(f"index at {self.root}: Chroma collection {gen.collection} is missing; "
-                                   "re-run `coach ingest`") from None
+                raise IndexMissing(
+                    f"index at {self.root}: Chroma collection {gen.collection} is missing; "
+                    "re-run `coach ingest`"
+                ) from None
             built_with = (col.metadata or {}).get("embedder")
             if built_with != embedder.name:
-                raise ConfigError(f"index at {self.root} was built with embedder {built_with!r}, not "
-                                  f"{embedder.name!r}; set COACH_EMBEDDER to match or re-ingest")
+                raise ConfigError(
+                    f"index at {self.root} was built with embedder {built_with!r}, not "
+                    f"{embedder.name!r}; set COACH_EMBEDDER to match or re-ingest"
+                )
             self._collections[gen.name] = col
         return col
 
@@ -175,8 +194,12 @@ class Index:
     def remove_sources(self, names: Iterable[str]) -> str:
         return self.apply({}, removals=names)
 
-    def apply(self, upserts: dict[str, tuple[str, list[Chunk]]], removals: Iterable[str] = (),
-              progress: Callable[[int, int], None] | None = None) -> str:
+    def apply(
+        self,
+        upserts: dict[str, tuple[str, list[Chunk]]],
+        removals: Iterable[str] = (),
+        progress: Callable[[int, int], None] | None = None,
+    ) -> str:
         """Write a new generation (kept chunks' vectors copied, new ones embedded), flip CURRENT, then GC."""
         from agent.index_writer import GenerationBuilder
 
@@ -185,6 +208,10 @@ class Index:
         with self.write_lock():
             self.refresh()
             self.collect_garbage()
+            if self._gen is not None and GenerationBuilder.is_noop(
+                self._gen, embedder, upserts, set(removals)
+            ):
+                return self._gen.name
             builder = GenerationBuilder(self, embedder, self._next_number())
             name = builder.build(upserts, set(removals), progress)
             self._set_current(name)
@@ -207,7 +234,7 @@ class Index:
         _fsync_dir(self.root)
 
     def collect_garbage(self) -> None:
-        """Delete generations and collections other than the current and the one before it (kept for readers)."""
+        """Delete generations and collections but the current one and its predecessor (kept for readers)."""
         keep: set[str] = set()
         if self._gen is not None:
             keep = {self._gen.name, str(self._gen.meta.get("previous") or "")} - {""}
@@ -226,9 +253,14 @@ class Index:
                     client.delete_collection(name)
 
     def new_meta(self, name: str, embedder: Embedder) -> dict[str, Any]:
-        return {"generation": name, "collection": self.collection_name(name), "embedder": embedder.name,
-                "dim": embedder.dim, "previous": self._gen.name if self._gen else None,
-                "created": datetime.now(UTC).isoformat(timespec="seconds")}
+        return {
+            "generation": name,
+            "collection": self.collection_name(name),
+            "embedder": embedder.name,
+            "dim": embedder.dim,
+            "previous": self._gen.name if self._gen else None,
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
 
 
 def _check_upserts(upserts: dict[str, tuple[str, list[Chunk]]]) -> None:

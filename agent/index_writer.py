@@ -1,4 +1,4 @@
-"""Builds one new index generation: copies kept chunks' vectors from Chroma, embeds new chunks, writes files."""
+"""Builds one new index generation: copies kept chunks' vectors from Chroma, embeds new ones, writes files."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from agent.embeddings import Embedder, chroma_embedding_function
-from agent.generation import SourceInfo, gen_name, write_generation
+from agent.generation import Generation, SourceInfo, gen_name, write_generation
 from agent.types import Chunk
 
 if TYPE_CHECKING:
@@ -30,8 +30,35 @@ class GenerationBuilder:
         self.records: list[tuple[Chunk, np.ndarray]] = []
         self._col: Any = None
 
-    def build(self, upserts: dict[str, tuple[str, list[Chunk]]], removals: set[str],
-              progress: Callable[[int, int], None] | None) -> str:
+    @staticmethod
+    def unchanged(
+        cur: Generation, source: str, sha: str, chunks: list[Chunk], old: SourceInfo | None
+    ) -> bool:
+        """Same file bytes and the same chunk ids as the live generation: its vectors can be copied."""
+        return old is not None and old.sha256 == sha and cur.ids_for(source) == [c.id for c in chunks]
+
+    @classmethod
+    def is_noop(
+        cls,
+        cur: Generation,
+        embedder: Embedder,
+        upserts: dict[str, tuple[str, list[Chunk]]],
+        removals: set[str],
+    ) -> bool:
+        """True when applying would rebuild exactly the live generation."""
+        old = cur.sources()
+        return (
+            cur.embedder == embedder.name
+            and not removals & set(old)
+            and all(cls.unchanged(cur, s, sha, chunks, old.get(s)) for s, (sha, chunks) in upserts.items())
+        )
+
+    def build(
+        self,
+        upserts: dict[str, tuple[str, list[Chunk]]],
+        removals: set[str],
+        progress: Callable[[int, int], None] | None,
+    ) -> str:
         cur = self.index.generation
         old = cur.sources() if cur else {}
         reuse = cur is not None and cur.embedder == self.embedder.name
@@ -39,8 +66,8 @@ class GenerationBuilder:
         fresh: dict[str, tuple[SourceInfo, list[Chunk]]] = {}
         for source, (sha, chunks) in upserts.items():
             before = old.get(source)
-            if reuse and before and before.sha256 == sha and cur.ids_for(source) == [c.id for c in chunks]:
-                kept[source] = before  # same bytes, same chunks: copy, don't re-embed
+            if reuse and self.unchanged(cur, source, sha, chunks, before):
+                kept[source] = before  # copy, don't re-embed
             else:
                 fresh[source] = (_source_info(source, sha, chunks), chunks)
         if not reuse and cur is not None:
@@ -53,8 +80,10 @@ class GenerationBuilder:
         if col_name in {c if isinstance(c, str) else c.name for c in client.list_collections()}:
             client.delete_collection(col_name)
         self._col = client.create_collection(
-            col_name, embedding_function=chroma_embedding_function(self.embedder),
-            metadata={"embedder": self.embedder.name, "generation": self.name})
+            col_name,
+            embedding_function=chroma_embedding_function(self.embedder),
+            metadata={"embedder": self.embedder.name, "generation": self.name},
+        )
 
         kept_chunks = [c for s in sorted(kept) for c in cur.chunks_for(s)] if cur else []
         missing = self._copy(kept_chunks, cur)
@@ -68,10 +97,18 @@ class GenerationBuilder:
 
         self.records.sort(key=lambda r: (r[0].source, r[0].chunk))
         sources = {**kept, **{s: info for s, (info, _) in fresh.items()}}
-        vectors = (np.stack([v for _, v in self.records]) if self.records
-                   else np.zeros((0, self.embedder.dim), np.float32))
-        write_generation(self.folder, [c for c, _ in self.records], vectors, dict(sorted(sources.items())),
-                         self.index.new_meta(self.name, self.embedder))
+        vectors = (
+            np.stack([v for _, v in self.records])
+            if self.records
+            else np.zeros((0, self.embedder.dim), np.float32)
+        )
+        write_generation(
+            self.folder,
+            [c for c, _ in self.records],
+            vectors,
+            dict(sorted(sources.items())),
+            self.index.new_meta(self.name, self.embedder),
+        )
         return self.name
 
     def _copy(self, chunks: list[Chunk], cur: Any) -> list[Chunk]:
@@ -102,13 +139,20 @@ class GenerationBuilder:
     def _flush(self) -> None:
         if not self._pending:
             return
-        self._col.add(ids=[c.id for c, _ in self._pending],
-                      embeddings=np.stack([v for _, v in self._pending]),
-                      metadatas=[{"source": c.source, "chunk": c.chunk} for c, _ in self._pending])
+        self._col.add(
+            ids=[c.id for c, _ in self._pending],
+            embeddings=np.stack([v for _, v in self._pending]),
+            metadatas=[{"source": c.source, "chunk": c.chunk} for c, _ in self._pending],
+        )
         self._pending = []
 
 
 def _source_info(source: str, sha: str, chunks: list[Chunk]) -> SourceInfo:
     first = chunks[0] if chunks else None
-    return SourceInfo(source=source, sha256=sha, n_chunks=len(chunks),
-                      title=first.title if first else "", link=first.link if first else "")
+    return SourceInfo(
+        source=source,
+        sha256=sha,
+        n_chunks=len(chunks),
+        title=first.title if first else "",
+        link=first.link if first else "",
+    )

@@ -18,6 +18,11 @@ from agent.types import Citation, Hit, Opener
 Stance = Literal["conflict", "sponsor", "neutral"]
 OWNERSHIP = ("i realise", "i realize", "my part", "on me", "my doing", "down to me", "i haven't",
              "i've noticed i", "my blind spots", "i've been")
+STANCE_TAGS: dict[str, frozenset[str]] = {  # corpus front-matter tags of the notes each stance leans on
+    "conflict": frozenset({"radical-ownership", "repair", "openers"}),
+    "sponsor": frozenset({"sponsors", "anti-sponsors", "detractors"}),
+    "neutral": frozenset({"peer-map", "stakeholders", "motivation"}),
+}
 _CONFLICT = re.compile(
     r"\b(?:anti-?sponsor|against me|undermin\w*|block\w*|resist\w*|clash\w*|conflict|tension|friction|"
     r"hostile|"
@@ -140,10 +145,13 @@ def detect_stance(message: str) -> Stance:
     return "neutral"
 
 
-def peer_hit(hits: list[Hit]) -> Hit | None:
-    """The retrieved passage to cite for an opener: a peer-relationship note when there is one."""
-    from agent.coach.situations import load_situations
+def peer_hit(hits: list[Hit], stance: Stance = "neutral") -> Hit | None:
+    """The passage to cite for an opener: a note for this stance, else any peer-relationship note."""
+    from agent.coach.situations import corpus_tags, load_situations
 
+    for hit in hits:
+        if corpus_tags().get(hit.chunk.source, frozenset()) & STANCE_TAGS[stance]:
+            return hit
     peer_sits = [s for s in load_situations().values() if s.peer]
     for hit in hits:
         if any(s.owns(hit.chunk.source, hit.chunk.title) for s in peer_sits):
@@ -166,7 +174,7 @@ def draft_openers(situation: str, peer: str, hits: list[Hit], k: int = 3) -> lis
     stance = detect_stance(situation)
     peer = peer or extract_peer(situation)
     greeting = f"{peer}, " if is_name(peer) else ""
-    hit = peer_hit(hits)
+    hit = peer_hit(hits, stance)
     citation = citation_for(hit) if hit else None
     out = []
     for tpl in load_openers().stances[stance][:max(k, 0)]:

@@ -33,16 +33,19 @@ def rrf(rankings: list[np.ndarray], k: int = RRF_K) -> dict[int, float]:
     return fused
 
 
-def mmr(relevance: np.ndarray, vectors: np.ndarray, k: int, lam: float = MMR_LAMBDA,
-        blocked: np.ndarray | None = None) -> list[int]:
-    """Indices of `k` items picked greedily by lam*relevance - (1-lam)*max similarity to those already picked.
-
-    relevance is scaled to [0, 1] by its maximum; blocked[i, j] marks pairs that may not both be picked."""
+def mmr(
+    relevance: np.ndarray,
+    vectors: np.ndarray,
+    k: int,
+    lam: float = MMR_LAMBDA,
+    blocked: np.ndarray | None = None,
+) -> list[int]:
+    """Pick `k` indices greedily by lam*relevance - (1-lam)*max similarity to the picked; never a blocked pair."""
+    # relevance is scaled to [0, 1] by its maximum; blocked[i, j] marks pairs that may not both be picked.
     n = len(relevance)
     if n == 0:
         return []
     rel = relevance / max(float(relevance.max()), 1e-12)
-    sims = vectors @ vectors.T
     max_sim = np.zeros(n, dtype=np.float32)
     alive = np.ones(n, dtype=bool)
     picked: list[int] = []
@@ -54,7 +57,9 @@ def mmr(relevance: np.ndarray, vectors: np.ndarray, k: int, lam: float = MMR_LAM
         alive[best] = False
         if blocked is not None:
             alive &= ~blocked[best]
-        max_sim = np.maximum(max_sim, sims[best])
+        # One matrix-vector product per pick: a full n x n matmul goes multi-threaded in BLAS and costs
+        # milliseconds on a busy machine; k gemv calls cost microseconds.
+        max_sim = np.maximum(max_sim, vectors @ vectors[best])
     return picked
 
 
@@ -72,8 +77,14 @@ def span_overlaps(gen: Generation, positions: np.ndarray) -> np.ndarray:
 class HybridSearcher:
     """Searches one index; follows its CURRENT generation between queries."""
 
-    def __init__(self, index: Index, settings: Any, mode: Mode = "hybrid",
-                 mmr_lambda: float = MMR_LAMBDA, rrf_k: int = RRF_K) -> None:
+    def __init__(
+        self,
+        index: Index,
+        settings: Any,
+        mode: Mode = "hybrid",
+        mmr_lambda: float = MMR_LAMBDA,
+        rrf_k: int = RRF_K,
+    ) -> None:
         if mode not in MODES:
             raise ConfigError(f"unknown search mode {mode!r}; choose one of {', '.join(MODES)}")
         self.index = index
@@ -88,13 +99,16 @@ class HybridSearcher:
         gen = self.index.generation
         if gen is not None and gen.count:
             if gen.embedder != self.embedder.name:
-                raise ConfigError(f"index at {self.index.root} was built with embedder {gen.embedder!r}, not "
-                                  f"{self.embedder.name!r}; set COACH_EMBEDDER to match or re-ingest")
+                raise ConfigError(
+                    f"index at {self.index.root} was built with embedder {gen.embedder!r}, not "
+                    f"{self.embedder.name!r}; set COACH_EMBEDDER to match or re-ingest"
+                )
             gen.load_bm25()
 
-    def search(self, query: str, k: int = 4, mode: Mode | None = None,
-               query_vector: np.ndarray | None = None) -> list[Hit]:
-        """The best `k` chunks for `query`, best first; query_vector skips embedding (benchmarks, batching)."""
+    def search(
+        self, query: str, k: int = 4, mode: Mode | None = None, query_vector: np.ndarray | None = None
+    ) -> list[Hit]:
+        """The best `k` chunks for `query`, best first; query_vector skips embedding (benchmarks, evals)."""
         mode = mode or self.mode
         if mode not in MODES:
             raise ConfigError(f"unknown search mode {mode!r}; choose one of {', '.join(MODES)}")
@@ -111,15 +125,18 @@ class HybridSearcher:
             try:
                 return self._search(gen, query, k, mode, query_vector)
             except (NotFoundError, IndexMissing):
-                # A writer two generations on may have collected this one mid-query: follow CURRENT, retry once.
+                # A writer two generations on may have collected this one: follow CURRENT, retry once.
                 self.index.forget_collection(gen.name)
                 if attempt:
-                    raise IndexMissing(f"index at {self.index.root}: Chroma collection {gen.collection} is "
-                                       "missing; re-run `coach ingest`") from None
+                    raise IndexMissing(
+                        f"index at {self.index.root}: Chroma collection {gen.collection} is "
+                        "missing; re-run `coach ingest`"
+                    ) from None
         return []
 
-    def _search(self, gen: Generation, query: str, k: int, mode: str,
-                query_vector: np.ndarray | None) -> list[Hit]:
+    def _search(
+        self, gen: Generation, query: str, k: int, mode: str, query_vector: np.ndarray | None
+    ) -> list[Hit]:
         n = min(candidate_count(k), gen.count)
         dense_pos, dense_sim = np.zeros(0, np.int64), np.zeros(0, np.float32)
         sparse_pos, sparse_score = np.zeros(0, np.int64), np.zeros(0, np.float32)
@@ -143,27 +160,38 @@ class HybridSearcher:
         positions, scores = positions[order], scores[order]
         vectors = np.asarray(gen.vectors[positions], dtype=np.float32)
         # For the bm25 mode too: relevance must be positive for MMR's scaling, and bm25 scores are.
-        picked = mmr(np.maximum(scores, 0.0) + 1e-9, vectors, k, self.mmr_lambda, span_overlaps(gen, positions))
+        picked = mmr(
+            np.maximum(scores, 0.0) + 1e-9, vectors, k, self.mmr_lambda, span_overlaps(gen, positions)
+        )
         chosen = positions[picked]
         dense_rank = {int(p): r for r, p in enumerate(dense_pos.tolist(), start=1)}
         sparse_rank = {int(p): r for r, p in enumerate(sparse_pos.tolist(), start=1)}
-        return [Hit(chunk=chunk, score=float(scores[i]), dense_rank=dense_rank.get(int(p)),
-                    sparse_rank=sparse_rank.get(int(p)))
-                for i, p, chunk in zip(picked, chosen, gen.chunks_at(chosen.tolist()), strict=True)]
+        return [
+            Hit(
+                chunk=chunk,
+                score=float(scores[i]),
+                dense_rank=dense_rank.get(int(p)),
+                sparse_rank=sparse_rank.get(int(p)),
+            )
+            for i, p, chunk in zip(picked, chosen, gen.chunks_at(chosen.tolist()), strict=True)
+        ]
 
     def _dense(self, gen: Generation, vector: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-n positions by cosine similarity from the generation's Chroma collection."""
         res = self.index.collection(gen, self.embedder).query(
-            query_embeddings=vector[None, :], n_results=n, include=["distances"])
+            query_embeddings=vector[None, :], n_results=n, include=["distances"]
+        )
         ids, dist = res["ids"][0], res["distances"][0]
         pos = [gen.pos_of.get(i, -1) for i in ids]
         keep = [j for j, p in enumerate(pos) if p >= 0]
-        return (np.array([pos[j] for j in keep], dtype=np.int64),
-                1.0 - np.array([dist[j] for j in keep], dtype=np.float32))
+        return (
+            np.array([pos[j] for j in keep], dtype=np.int64),
+            1.0 - np.array([dist[j] for j in keep], dtype=np.float32),
+        )
 
 
 def open_searcher(settings: Any, index_path: Path | None = None, mode: Mode = "hybrid") -> HybridSearcher:
-    """A searcher on the index, first indexing the bundled corpus when the index is empty and settings allow."""
+    """A searcher on the index; indexes the bundled corpus first if the index is empty and settings allow."""
     index = Index.open(settings, index_path)
     if not index.sources() and settings.index_bundled_corpus:
         from agent.resources import corpus_dir

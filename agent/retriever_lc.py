@@ -14,9 +14,19 @@ from agent.types import Hit
 
 def hit_to_document(hit: Hit) -> Document:
     c = hit.chunk
-    return Document(page_content=c.text, metadata={
-        "source": c.source, "title": c.title, "chunk": c.chunk, "start": c.start, "end": c.end,
-        "score": hit.score, "id": c.id, "link": c.link})
+    return Document(
+        page_content=c.text,
+        metadata={
+            "source": c.source,
+            "title": c.title,
+            "chunk": c.chunk,
+            "start": c.start,
+            "end": c.end,
+            "score": hit.score,
+            "id": c.id,
+            "link": c.link,
+        },
+    )
 
 
 class CoachRetriever(BaseRetriever):
@@ -27,6 +37,7 @@ class CoachRetriever(BaseRetriever):
     searcher: Any
     k: int = 4
 
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun
-                                ) -> list[Document]:
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+    ) -> list[Document]:
         return [hit_to_document(h) for h in self.searcher.search(query, k=self.k)]

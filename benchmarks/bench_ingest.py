@@ -1,4 +1,4 @@
-"""Ingest throughput with the real MiniLM model, beside the model's own embedding throughput on the same chunks.
+"""Ingest throughput with the real MiniLM model, beside the model's own throughput on the same chunks.
 
 Prints one JSON object. Each phase runs in its own interpreter so its peak RSS is its own.
   .venv/bin/python benchmarks/bench_ingest.py [--quick]   (--quick: the seed articles only)
@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _util import ROOT, emit, machine, peak_rss_mb, run_phase  # noqa: E402
+from _util import ROOT, emit, machine, peak_rss_mb, run_phase
 
 SEEDS = ROOT.parent / "shared" / "seeds"
 CORPUS = ROOT / "corpus"
@@ -44,17 +44,27 @@ def phase_ingest(docs: Path, home: Path) -> dict:
     report = ingest_paths([docs], settings)
     seconds = time.perf_counter() - started
     assert not report.failed, report.failed
-    changed = sorted(p for p in docs.rglob("*") if p.is_file())[0]
-    changed.write_text(changed.read_text(encoding="utf-8") + "\n\nOne more paragraph for the change test.\n",
-                       encoding="utf-8")
+    changed = min(p for p in docs.rglob("*") if p.is_file())
+    changed.write_text(
+        changed.read_text(encoding="utf-8") + "\n\nOne more paragraph for the change test.\n",
+        encoding="utf-8",
+    )
     started = time.perf_counter()
     again = ingest_paths([docs], settings)
     reingest_s = time.perf_counter() - started
-    return {"chunks": report.chunks, "files": report.files, "seconds": round(seconds, 2),
-            "chunks_per_s": round(report.chunks / seconds, 2), "model_load_s": round(load_s, 2),
-            "reingest_one_changed_file": {"seconds": round(reingest_s, 2), "chunks_embedded": again.chunks,
-                                          "unchanged_files": len(again.unchanged)},
-            "peak_rss_mb": peak_rss_mb()}
+    return {
+        "chunks": report.chunks,
+        "files": report.files,
+        "seconds": round(seconds, 2),
+        "chunks_per_s": round(report.chunks / seconds, 2),
+        "model_load_s": round(load_s, 2),
+        "reingest_one_changed_file": {
+            "seconds": round(reingest_s, 2),
+            "chunks_embedded": again.chunks,
+            "unchanged_files": len(again.unchanged),
+        },
+        "peak_rss_mb": peak_rss_mb(),
+    }
 
 
 def phase_embed(docs: Path, home: Path) -> dict:
@@ -71,8 +81,12 @@ def phase_embed(docs: Path, home: Path) -> dict:
     started = time.perf_counter()
     get_embedder(settings).embed(texts)
     seconds = time.perf_counter() - started
-    return {"chunks": len(texts), "seconds": round(seconds, 2), "chunks_per_s": round(len(texts) / seconds, 2),
-            "peak_rss_mb": peak_rss_mb()}
+    return {
+        "chunks": len(texts),
+        "seconds": round(seconds, 2),
+        "chunks_per_s": round(len(texts) / seconds, 2),
+        "peak_rss_mb": peak_rss_mb(),
+    }
 
 
 def main() -> None:
@@ -93,12 +107,19 @@ def main() -> None:
         # The model's own rate first, then ingest, on identical copies of the same files.
         embed = run_phase(Path(__file__), "--phase", "embed", "--docs", str(docs), "--home", f"{tmp}/h1")
         ingest = run_phase(Path(__file__), "--phase", "ingest", "--docs", str(docs), "--home", f"{tmp}/h2")
-    emit({"benchmark": "ingest", "model": "all-MiniLM-L6-v2 int8 (onnxruntime)", "quick": args.quick,
-          "docs": "seeds" + ("" if args.quick else " + corpus"),
-          "ingest": ingest, "embed_only": embed,
-          "ingest_vs_embed_throughput": round(ingest["chunks_per_s"] / embed["chunks_per_s"], 3),
-          "note": "ingest = load + clean + chunk + embed + Chroma + BM25 + chunk store + fsync, model preloaded",
-          "machine": machine()})
+    emit(
+        {
+            "benchmark": "ingest",
+            "model": "all-MiniLM-L6-v2 int8 (onnxruntime)",
+            "quick": args.quick,
+            "docs": "seeds" + ("" if args.quick else " + corpus"),
+            "ingest": ingest,
+            "embed_only": embed,
+            "ingest_vs_embed_throughput": round(ingest["chunks_per_s"] / embed["chunks_per_s"], 3),
+            "note": "ingest = load + clean + chunk + embed + Chroma + BM25 + store + fsync; model preloaded",
+            "machine": machine(),
+        }
+    )
 
 
 if __name__ == "__main__":

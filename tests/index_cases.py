@@ -1,4 +1,4 @@
-"""Index behaviours shared by the embedded and the Chroma-server tests: each case takes (settings, index path)."""
+"""Index behaviours shared by the embedded and Chroma-server tests; each case takes (settings, index path)."""
 
 from __future__ import annotations
 
@@ -22,21 +22,38 @@ def make_chunks(source: str, paragraphs: list[str], title: str = "") -> list[Chu
         start = text.index(para, pos)
         pos = start + len(para)
         digest = hashlib.sha256(para.encode()).hexdigest()[:12]
-        chunks.append(Chunk(id=f"{source}#{digest}-{n}", source=source, title=title or source, text=para,
-                            chunk=n, start=start, end=pos))
+        chunks.append(
+            Chunk(
+                id=f"{source}#{digest}-{n}",
+                source=source,
+                title=title or source,
+                text=para,
+                chunk=n,
+                start=start,
+                end=pos,
+            )
+        )
     return chunks
 
 
 def upsert(source: str, paragraphs: list[str], version: str = "v1") -> dict[str, tuple[str, list[Chunk]]]:
-    return {source: (hashlib.sha256(f"{source}:{version}".encode()).hexdigest(), make_chunks(source, paragraphs))}
+    return {
+        source: (hashlib.sha256(f"{source}:{version}".encode()).hexdigest(), make_chunks(source, paragraphs))
+    }
 
 
-DELEGATION = ["Delegation means handing over the outcome, not only the task list.",
-              "A manager who keeps every decision becomes the bottleneck of the team."]
-FEEDBACK = ["Specific feedback names the behaviour and its effect on the work.",
-            "Timely feedback arrives while the moment is still fresh for both people."]
-PEERS = ["Sponsors among your peers speak up for you in rooms you are not in.",
-         "An anti-sponsor may block your proposals without saying why."]
+DELEGATION = [
+    "Delegation means handing over the outcome, not only the task list.",
+    "A manager who keeps every decision becomes the bottleneck of the team.",
+]
+FEEDBACK = [
+    "Specific feedback names the behaviour and its effect on the work.",
+    "Timely feedback arrives while the moment is still fresh for both people.",
+]
+PEERS = [
+    "Sponsors among your peers speak up for you in rooms you are not in.",
+    "An anti-sponsor may block your proposals without saying why.",
+]
 
 
 def own_collections(index: Index) -> set[str]:
@@ -76,8 +93,9 @@ def case_generations_are_collected(settings: Any, root: Path) -> None:
     assert not list(root.glob("CURRENT.*"))
 
 
-def case_unchanged_chunks_are_copied_not_embedded(settings: Any, root: Path, monkeypatch: pytest.MonkeyPatch
-                                                  ) -> None:
+def case_unchanged_chunks_are_copied_not_embedded(
+    settings: Any, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from agent import index as index_mod
     from agent.embeddings import get_embedder
 
@@ -122,8 +140,10 @@ def case_concurrent_writers_serialise(settings: Any, root: Path) -> None:
         except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
             errors.append(exc)
 
-    threads = [threading.Thread(target=write, args=a) for a in
-               (("feedback.md", FEEDBACK), ("peers.md", PEERS), ("delegation.md", DELEGATION))]
+    threads = [
+        threading.Thread(target=write, args=a)
+        for a in (("feedback.md", FEEDBACK), ("peers.md", PEERS), ("delegation.md", DELEGATION))
+    ]
     for t in threads:
         t.start()
     for t in threads:

@@ -35,9 +35,12 @@ def chroma_server(tmp_path_factory):
         require(False, f"chroma command not found at {CHROMA}")
     port = _free_port()
     data = tmp_path_factory.mktemp("chroma-server")
-    log = open(data / "server.log", "wb")
-    proc = subprocess.Popen([str(CHROMA), "run", "--path", str(data / "db"), "--host", "127.0.0.1",
-                             "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
+    with open(data / "server.log", "wb") as log:
+        proc = subprocess.Popen(
+            [str(CHROMA), "run", "--path", str(data / "db"), "--host", "127.0.0.1", "--port", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 60
@@ -54,7 +57,6 @@ def chroma_server(tmp_path_factory):
     finally:
         proc.kill()
         proc.wait(timeout=10)
-        log.close()
 
 
 @pytest.fixture

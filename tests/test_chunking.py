@@ -27,10 +27,10 @@ def _check(doc: Document, chunks, max_tokens: int) -> None:
     assert len({c.id for c in chunks}) == len(chunks)
     covered = [False] * len(doc.text)
     for c in chunks:
-        assert doc.text[c.start:c.end] == c.text and c.text.strip() == c.text and c.text
+        assert doc.text[c.start : c.end] == c.text and c.text.strip() == c.text and c.text
         assert c.tokens == count_tokens(c.text) <= max_tokens
         assert re.fullmatch(rf"{re.escape(doc.source)}#[0-9a-f]{{12}}-{c.chunk}", c.id)
-        covered[c.start:c.end] = [True] * (c.end - c.start)
+        covered[c.start : c.end] = [True] * (c.end - c.start)
     missed = [ch for ch, hit in zip(doc.text, covered) if not hit and not ch.isspace()]
     assert not missed, f"text left out of every chunk: {''.join(missed)[:40]!r}"
     for a, b in pairwise(chunks):
@@ -76,7 +76,7 @@ def test_seeds_respect_the_limit_and_overlap_about_forty_tokens(seeds_dir):
         for a, b in pairwise(chunks):
             if a.heading == b.heading:
                 assert b.start < a.end, "consecutive chunks of a section overlap"
-                overlaps.append(count_tokens(doc.text[b.start:a.end]))
+                overlaps.append(count_tokens(doc.text[b.start : a.end]))
     assert overlaps and max(overlaps) <= 42 and sum(overlaps) / len(overlaps) >= 20
 
 
@@ -93,7 +93,9 @@ def test_long_paragraph_splits_at_sentences_and_huge_sentence_at_words():
 
 
 def test_closing_quotes_stay_with_their_sentence():
-    paragraph = " ".join(f'She said "we tried plan {i}." Then (after a pause.) it changed.' for i in range(40))
+    paragraph = " ".join(
+        f'She said "we tried plan {i}." Then (after a pause.) it changed.' for i in range(40)
+    )
     doc = _doc(paragraph)
     chunks = chunk_document(doc, max_tokens=64, overlap_tokens=0)
     _check(doc, chunks, 64)
@@ -101,7 +103,11 @@ def test_closing_quotes_stay_with_their_sentence():
 
 
 def test_no_overlap_when_asked_for_none():
-    doc = _doc("\n\n".join(f"Paragraph {i} is about trust between peers, and why it grows slowly." for i in range(60)))
+    doc = _doc(
+        "\n\n".join(
+            f"Paragraph {i} is about trust between peers, and why it grows slowly." for i in range(60)
+        )
+    )
     chunks = chunk_document(doc, max_tokens=64, overlap_tokens=0)
     _check(doc, chunks, 64)
     assert all(b.start >= a.end for a, b in pairwise(chunks))
@@ -114,8 +120,32 @@ def test_bad_parameters(max_tokens, overlap):
 
 
 _word = st.one_of(
-    st.sampled_from(["lead", "team", "trust", "peer", "the", "a", "of", "question", "promotion", "café",
-                     "naïve", "日本語", "emoji🙂", "x" * 30, "1.5", "e.g.", "—", "##", "```", 'said."', "(aside.)", "end.]"]),
+    st.sampled_from(
+        [
+            "lead",
+            "team",
+            "trust",
+            "peer",
+            "the",
+            "a",
+            "of",
+            "question",
+            "promotion",
+            "café",
+            "naïve",
+            "日本語",
+            "emoji🙂",
+            "x" * 30,
+            "1.5",
+            "e.g.",
+            "—",
+            "##",
+            "```",
+            'said."',
+            "(aside.)",
+            "end.]",
+        ]
+    ),
     st.text(min_size=1, max_size=12),
 )
 _sentence = st.lists(_word, min_size=1, max_size=25).map(" ".join).map(lambda s: s + st_end(s))
@@ -123,7 +153,8 @@ _paragraph = st.lists(_sentence, min_size=1, max_size=12).map(" ".join)
 _block = st.one_of(
     _paragraph,
     st.tuples(st.integers(1, 4), st.lists(_word, min_size=1, max_size=6)).map(
-        lambda t: "#" * t[0] + " " + " ".join(t[1])),
+        lambda t: "#" * t[0] + " " + " ".join(t[1])
+    ),
     st.lists(_sentence, min_size=1, max_size=8).map(lambda items: "\n".join(f"- {s}" for s in items)),
 )
 _separator = st.sampled_from(["\n\n", "\n", "\n\n\n", " \n \n"])
@@ -134,8 +165,11 @@ def st_end(s: str) -> str:
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(blocks=st.lists(st.tuples(_block, _separator), min_size=1, max_size=12),
-       max_tokens=st.integers(16, 300), overlap_share=st.floats(0, 0.5))
+@given(
+    blocks=st.lists(st.tuples(_block, _separator), min_size=1, max_size=12),
+    max_tokens=st.integers(16, 300),
+    overlap_share=st.floats(0, 0.5),
+)
 def test_random_documents_keep_every_invariant(blocks, max_tokens, overlap_share):
     text = "".join(b + sep for b, sep in blocks).strip()
     if not text:

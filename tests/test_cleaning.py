@@ -26,12 +26,32 @@ def _dropped(raw: str) -> list[str]:
 
 
 # Short openings (all under ten words) of the furniture lines scraped into the seeds.
-CRUFT_003 = ("Get Insights", "Subscribe to insights", "By using this website", "Cookie Settings",
-             "We use cookies", "These cookies")
-CRUFT_004 = ("Posted", "Guest", "Jump to content", "× You cannot paste images", "View the full article",
-             "rssImage-", "You can post now", "Recommended Posts", "Only 75 emoji", "Join the conversation",
-             "× Your previous content", "Reply to this topic", "× Pasted as rich text", "×", "• Create New",
-             "× Your link has been")  # shuffled, so the tuple never reads as the page's own word order
+CRUFT_003 = (
+    "Get Insights",
+    "Subscribe to insights",
+    "By using this website",
+    "Cookie Settings",
+    "We use cookies",
+    "These cookies",
+)
+CRUFT_004 = (
+    "Posted",
+    "Guest",
+    "Jump to content",
+    "× You cannot paste images",
+    "View the full article",
+    "rssImage-",
+    "You can post now",
+    "Recommended Posts",
+    "Only 75 emoji",
+    "Join the conversation",
+    "× Your previous content",
+    "Reply to this topic",
+    "× Pasted as rich text",
+    "×",
+    "• Create New",
+    "× Your link has been",
+)  # shuffled, so the tuple never reads as the page's own word order
 
 
 @pytest.mark.parametrize("prefix, cruft", [("003", CRUFT_003), ("004", CRUFT_004)])
@@ -48,13 +68,18 @@ def test_seed_chrome_is_dropped_and_nothing_else(seeds_dir, prefix, cruft):
 def test_seed_body_sentences_survive(seeds_dir, prefix):
     raw = _seed(seeds_dir, prefix).read_text(encoding="utf-8")
     cleaned = clean_web_text(raw)
-    body = [line for line in _lines(raw) if len(line.split()) >= 15 and "cookie" not in line.lower()
-            and not line.lower().startswith("you can post")]
+    body = [
+        line
+        for line in _lines(raw)
+        if len(line.split()) >= 15
+        and "cookie" not in line.lower()
+        and not line.lower().startswith("you can post")
+    ]
     assert len(body) >= 8
     for line in body:
         words = line.split()
         for start in (0, len(words) // 2, len(words) - 6):  # short phrases from the start, middle and end
-            assert " ".join(words[start:start + 6]) in " ".join(cleaned.split())
+            assert " ".join(words[start : start + 6]) in " ".join(cleaned.split())
 
 
 def test_short_section_headings_in_a_scraped_page_are_kept(seeds_dir):
@@ -94,10 +119,14 @@ def test_navigation_words_go_only_next_to_other_chrome():
 
 
 def test_image_names_share_rows_and_counters_are_dropped():
-    text = ("Body paragraph one, long enough to be prose rather than a label.\n\nIMG_2041.JPG\n\n"
-            "Share on LinkedIn\n\n12 Comments\n\nLog in to reply\n\nSecond paragraph of the real article here.")
-    assert _lines(clean_web_text(text)) == ["Body paragraph one, long enough to be prose rather than a label.",
-                                            "Second paragraph of the real article here."]
+    text = (
+        "Body paragraph one, long enough to be prose rather than a label.\n\nIMG_2041.JPG\n\n"
+        "Share on LinkedIn\n\n12 Comments\n\nLog in to reply\n\nSecond paragraph of the real article here."
+    )
+    assert _lines(clean_web_text(text)) == [
+        "Body paragraph one, long enough to be prose rather than a label.",
+        "Second paragraph of the real article here.",
+    ]
 
 
 def test_whitespace_normalisation():
@@ -115,6 +144,17 @@ def test_html_page_keeps_article_and_drops_furniture():
     assert "opens a door that the other person walks through" in doc.text
     assert "## Start with what they want" in doc.text
     assert "where the learning sits" in doc.text
-    for chrome in ("Home", "About", "cookies", "Accept all", "Share on", "newsletter", "Subscribe",
-                   "Leave a reply", "Post comment", "Copyright", "Log in"):
+    for chrome in (
+        "Home",
+        "About",
+        "cookies",
+        "Accept all",
+        "Share on",
+        "newsletter",
+        "Subscribe",
+        "Leave a reply",
+        "Post comment",
+        "Copyright",
+        "Log in",
+    ):
         assert chrome not in doc.text, chrome

@@ -58,9 +58,13 @@ def minilm():
 
 
 def test_minilm_scores_paraphrases_above_unrelated_text(minilm):
-    v = minilm.embed(["How do I give feedback to my manager?",
-                      "Giving upward feedback to your boss",
-                      "A recipe for sourdough bread"])
+    v = minilm.embed(
+        [
+            "How do I give feedback to my manager?",
+            "Giving upward feedback to your boss",
+            "A recipe for sourdough bread",
+        ]
+    )
     assert v.shape == (3, DIM)
     assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
     assert v[0] @ v[1] > 0.5 > v[0] @ v[2] + 0.3
@@ -84,3 +88,16 @@ def test_minilm_batches_give_the_same_vectors_as_single_calls(minilm):
     alone = np.stack([minilm.embed([t])[0] for t in texts[30:33]])
     assert np.allclose(together[30:33], alone, atol=1e-4)
     assert minilm.embed([]).shape == (0, DIM)
+
+
+def test_long_texts_go_in_smaller_batches_and_every_row_once():
+    from agent.embeddings import BATCH, BATCH_BUDGET, _batches
+
+    lengths = np.array([256] * 20 + [12] * 50 + [100] * 5)
+    groups = _batches(lengths)
+    rows = np.concatenate(groups)
+    assert sorted(rows.tolist()) == list(range(len(lengths)))
+    for g in groups:
+        assert len(g) <= BATCH and (len(g) == 1 or len(g) * int(lengths[g].max()) ** 2 <= BATCH_BUDGET)
+    assert max(len(g) for g in groups if lengths[g].max() == 256) == 8
+    assert max(len(g) for g in groups) == BATCH

@@ -111,11 +111,14 @@ def test_assertions(spec, passed):
 
 
 def test_threshold_gate_directions_and_missing_metrics():
-    bars = {"coaching": {"a": Threshold(min=0.9), "b": Threshold(max=1.0, good=0.6), "c": Threshold(min=0.5)}}
-    results = {r.metric: r for r in check(bars, "coaching", "t", {"a": 0.95, "b": 0.5})}
-    assert results["a"].passed and results["a"].level == "fair"
+    bars = {"coaching": {"a": Threshold(min=0.9), "b": Threshold(max=1.0, good=0.6), "c": Threshold(min=0.5),
+                         "d": Threshold(min=0.5, optional=True), "e": Threshold(min=0.5, good=0.9)}}
+    results = {r.metric: r for r in check(bars, "coaching", "t", {"a": 0.95, "b": 0.5, "e": 0.7})}
+    assert results["a"].passed and results["a"].level == "met"
     assert results["b"].passed and results["b"].level == "good"
+    assert results["e"].passed and results["e"].level == "fair"
     assert not results["c"].passed and results["c"].value is None
+    assert results["d"].passed and results["d"].level == "n/a"
     with pytest.raises(ValueError):
         Threshold(min=1, max=2)
 
@@ -232,3 +235,17 @@ def test_replay_miss_stops_with_the_key(small_root, tmp_path):
 def test_unknown_suite_is_a_config_error(small_root):
     with pytest.raises(ConfigError, match="unknown suite"):
         run_eval(opts(small_root, suites=["coaching", "vibes"]), load_settings(), thresholds={})
+
+
+@pytest.mark.slow
+def test_judge_scores_land_in_suite_metrics_with_spread(small_root, tmp_path, monkeypatch):
+    answers = iter(['{"form": 4, "socratic": 3, "grounded": 4, "non_leading": 5}',
+                    '{"form": 2, "socratic": 3, "grounded": 4, "non_leading": 5}'] * 10)
+    fake = RecordingChatModel(default=lambda messages: next(answers))
+    monkeypatch.setattr("agent.providers.build_chat_model", lambda settings: fake)
+    o = opts(small_root, suites=["coaching"], judge=True, judge_provider="openai", judge_repeats=2, record=True,
+             cassettes=tmp_path / "cassettes")
+    run = run_eval(o, load_settings(), thresholds={}).suites[0]
+    assert run.metrics["judge_form"] == 3.0 and run.metrics["judge_socratic"] == 3.0
+    assert run.metrics["judge_spread"] > 0 and run.cases[0].judge["form"].std > 1
+    assert "non_leading" in fake.calls[0][0].content  # the rubric prompt, not the coach prompt

@@ -286,7 +286,7 @@ def test_opener_naming_the_relationship_without_a_name():
 
 # --- the LLM judge's parsing and repeats --------------------------------------------------------------------
 
-from agent.evals.judge import judge_transcript, parse_judge  # noqa: E402
+from agent.evals.judge import judge_transcript, parse_judge
 
 FULL = {"form": 4, "socratic": 3, "grounded": 5, "non_leading": 2}
 
@@ -319,3 +319,11 @@ def test_judge_repeats_show_spread_and_count_unreadable_answers():
     assert result.unreadable == 1 and len(model.calls) == 3
     assert result.scores["form"].mean == 3 and result.scores["form"].std > 2 and result.scores["socratic"].std == 0
     assert "PERSON: " + USER in model.calls[0][1].content
+
+
+def test_judge_prompt_is_valid_data_and_renders_both_variables():
+    from agent.prompts import load_prompt
+
+    spec = load_prompt("judge")
+    system, user = spec.render(transcript="PERSON: hi", passages="(none)")
+    assert "non_leading" in system.content and "PERSON: hi" in user.content and "(none)" in user.content

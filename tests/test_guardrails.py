@@ -110,7 +110,8 @@ def test_referral_replies_name_the_right_help(cat, needed):
 def test_harassment_reply_never_coaches_building_the_relationship():
     reply = safe_reply(check_input("My peer bullies me; how do I build a better relationship with him?"))
     assert "HR" in reply
-    assert not re.search(r"\b(build|strengthen|improve|work on)\b.{0,30}\b(relationship|rapport|trust)\b", reply, re.I)
+    assert not re.search(r"\b(build|strengthen|improve|work on)\b.{0,30}\b(relationship|rapport|trust)\b", reply,
+                         re.IGNORECASE)
 
 
 @pytest.mark.parametrize("message", [

@@ -44,10 +44,13 @@ def test_open_without_create_on_a_missing_folder_is_one_line(settings, tmp_path)
     assert not (tmp_path / "nowhere").exists()
 
 
-@pytest.mark.parametrize("bad", [
-    {"a.md": ("sha", make_chunks("b.md", ["Text that claims another source."]))},
-    {"a.md": ("sha", make_chunks("a.md", ["Same.", "Same."]) * 2)},
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"a.md": ("sha", make_chunks("b.md", ["Text that claims another source."]))},
+        {"a.md": ("sha", make_chunks("a.md", ["Same.", "Same."]) * 2)},
+    ],
+)
 def test_bad_upserts_are_refused_before_anything_is_written(settings, bad):
     index = Index.open(settings)
     index.apply(upsert("feedback.md", FEEDBACK))
@@ -114,7 +117,9 @@ def test_kill_9_during_apply_leaves_a_whole_usable_index(settings, tmp_path, poi
     index.apply(upsert("peers.md", PEERS))
     script = tmp_path / "killer.py"
     script.write_text(KILLER.format(root=str(ROOT)))
-    proc = subprocess.run([sys.executable, str(script), point], env=os.environ.copy(), timeout=120)
+    proc = subprocess.run(
+        [sys.executable, str(script), point], check=False, env=os.environ.copy(), timeout=120
+    )
     assert proc.returncode == -9
 
     reopened = Index.open(settings)
@@ -152,7 +157,8 @@ READER = textwrap.dedent("""
         seen.add(s.index.generation.name); n += 1
         if done:
             break
-    print(json.dumps({{"searches": n, "generations": sorted(seen), "last": s.index.generation.name}}), flush=True)
+    result = {{"searches": n, "generations": sorted(seen), "last": s.index.generation.name}}
+    print(json.dumps(result), flush=True)
 """)
 
 
@@ -163,12 +169,16 @@ def test_readers_in_other_processes_keep_working_during_applies(settings, tmp_pa
     script, stop = tmp_path / "reader.py", tmp_path / "stop"
     script.write_text(READER.format(root=str(ROOT)))
     env = {**os.environ, "COACH_INDEX_BUNDLED_CORPUS": "false"}
-    readers = [subprocess.Popen([sys.executable, str(script), str(stop)], env=env, stdout=subprocess.PIPE,
-                                text=True) for _ in range(2)]
+    readers = [
+        subprocess.Popen([sys.executable, str(script), str(stop)], env=env, stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
     for r in readers:
         assert r.stdout.readline().strip() == "ready"
     for n in range(6):
-        index.apply(upsert("delegation.md", [f"Revision {n}: hand over outcomes, not tasks."], version=str(n)))
+        index.apply(
+            upsert("delegation.md", [f"Revision {n}: hand over outcomes, not tasks."], version=str(n))
+        )
         time.sleep(0.2)
     stop.touch()
     for r in readers:
@@ -177,3 +187,34 @@ def test_readers_in_other_processes_keep_working_during_applies(settings, tmp_pa
         result = json.loads(out.strip().splitlines()[-1])
         assert result["last"] == index.current_name() == "g000007"
         assert len(result["generations"]) >= 2  # it followed CURRENT while the writer moved it
+
+
+def test_applying_nothing_new_keeps_the_live_generation(settings):
+    index = Index.open(settings)
+    first = index.apply({**upsert("feedback.md", FEEDBACK), **upsert("peers.md", PEERS)})
+    assert index.apply(upsert("peers.md", PEERS)) == first  # same bytes, same chunks
+    assert index.apply({}, removals=["never-ingested.md"]) == first
+    assert sorted(p.name for p in index.gens.iterdir()) == [first]
+
+
+def test_a_missing_current_generation_is_reported_not_looped_on(settings):
+    index = Index.open(settings)
+    name = index.apply(upsert("feedback.md", FEEDBACK))
+    import shutil
+
+    shutil.rmtree(index.gens / name)
+    with pytest.raises(IndexMissing, match="damaged"):
+        Index.open(settings)
+
+
+@pytest.mark.slow
+def test_switching_embedder_re_embeds_kept_chunks(settings):
+    Index.open(settings).apply(upsert("feedback.md", FEEDBACK))
+    minilm = load_settings(embedder="minilm")
+    index = Index.open(minilm)
+    index.apply(upsert("peers.md", PEERS))
+    assert index.embedder_name == "minilm-l6-int8" and index.count() == 4
+    hits = HybridSearcher(index, minilm).search("feedback that arrives while it is still fresh", k=1)
+    assert hits[0].chunk.source == "feedback.md"
+    with pytest.raises(ConfigError, match="built with embedder 'minilm-l6-int8'"):
+        HybridSearcher(Index.open(settings), settings)

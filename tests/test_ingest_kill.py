@@ -1,4 +1,4 @@
-"""kill -9 in the middle of `coach ingest` leaves the previous index whole, searchable, and ready for a re-run."""
+"""kill -9 in the middle of `coach ingest` leaves the previous index whole, searchable and re-runnable."""
 
 from __future__ import annotations
 
@@ -21,7 +21,32 @@ from agent.settings import load_settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ROOT = Path(__file__).resolve().parent.parent
-VOCAB = ["team", "peer", "trust", "feedback", "promotion", "question", "listen", "delegate", "meeting", "conflict", "goal", "review", "sponsor", "ownership", "coaching", "decision", "priority", "silence", "agenda", "outcome", "habit", "career", "role", "change"]
+VOCAB = [
+    "team",
+    "peer",
+    "trust",
+    "feedback",
+    "promotion",
+    "question",
+    "listen",
+    "delegate",
+    "meeting",
+    "conflict",
+    "goal",
+    "review",
+    "sponsor",
+    "ownership",
+    "coaching",
+    "decision",
+    "priority",
+    "silence",
+    "agenda",
+    "outcome",
+    "habit",
+    "career",
+    "role",
+    "change",
+]
 
 
 def _coach() -> list[str]:
@@ -35,7 +60,8 @@ def _big_folder(folder: Path, files: int = 300, paragraphs: int = 8) -> None:
     for i in range(files):
         body = "\n\n".join(
             " ".join(" ".join(rng.choices(VOCAB, k=rng.randint(8, 16))).capitalize() + "." for _ in range(6))
-            for _ in range(paragraphs))
+            for _ in range(paragraphs)
+        )
         (folder / f"bulk{i:03}.md").write_text(f"# Bulk note {i}\n\n{body}\n", encoding="utf-8")
 
 
@@ -80,8 +106,15 @@ def test_sigkill_mid_ingest_keeps_previous_generation(tmp_path):
     env = dict(os.environ)  # conftest set COACH_HOME and COACH_EMBEDDER=hash for this test
     settings = load_settings()
     index_dir = tmp_path / "index"
-    first = subprocess.run([*_coach(), "ingest", str(FIXTURES), "--index", str(index_dir), "--quiet"],
-                           check=False, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    first = subprocess.run(
+        [*_coach(), "ingest", str(FIXTURES), "--index", str(index_dir), "--quiet"],
+        check=False,
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert first.returncode == 0, first.stderr
     before = Index.open(settings, index_dir)
     sources, count = before.sources(), before.count()
@@ -98,8 +131,15 @@ def test_sigkill_mid_ingest_keeps_previous_generation(tmp_path):
     hits = HybridSearcher(after, settings).search("describe one concrete moment in feedback", k=3)
     assert hits and hits[0].chunk.source == "note.md"
 
-    rerun = subprocess.run([*_coach(), "ingest", str(bulk), "--index", str(index_dir), "--quiet"],
-                           check=False, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    rerun = subprocess.run(
+        [*_coach(), "ingest", str(bulk), "--index", str(index_dir), "--quiet"],
+        check=False,
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert rerun.returncode == 0, rerun.stderr
     assert rerun.stdout.startswith("ingested 300 files (300 added, 0 updated, 0 unchanged)")
     final = Index.open(settings, index_dir)

@@ -155,6 +155,12 @@ def test_stream_yields_the_reply_progressively_then_the_output():
     assert "".join(deltas) == final.reply and final.reply.endswith(VALID_REPLY["question"])
 
 
+def test_stream_does_not_show_placeholder_text_it_will_replace():
+    engine, _ = make([json_reply(reply="...", question="")])
+    items = list(engine.stream(EngineInput(message="x")))
+    assert "".join(items[:-1]) == items[-1].reply == FALLBACK_REPLY
+
+
 def test_stream_of_plain_text_passes_the_text_through():
     engine, _ = make(["You want them to notice. What would noticing look like?"])
     items = list(engine.stream(EngineInput(message="x")))

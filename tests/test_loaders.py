@@ -51,9 +51,17 @@ def _rejected(path: Path, **kw) -> FileRejected:
 def test_markdown_front_matter_is_metadata_not_text():
     doc = load(FIXTURES / "note.md", MB)
     assert isinstance(doc, Document) and doc.kind == "markdown" and doc.source == "note.md"
-    assert (doc.title, doc.author, doc.link) == ("Feedback that lands", "Test Author", "https://example.org/feedback")
+    assert (doc.title, doc.author, doc.link) == (
+        "Feedback that lands",
+        "Test Author",
+        "https://example.org/feedback",
+    )
     assert doc.tags == ["feedback", "peers"] and doc.source_title == "A made-up article about feedback"
-    assert doc.text.startswith("# Feedback that lands\n\n") and "source_title" not in doc.text and "---" not in doc.text
+    assert (
+        doc.text.startswith("# Feedback that lands\n\n")
+        and "source_title" not in doc.text
+        and "---" not in doc.text
+    )
 
 
 def test_front_matter_tags_may_be_a_comma_string_and_url_is_a_link(tmp_path):
@@ -71,21 +79,36 @@ def test_rules_around_prose_are_not_front_matter(tmp_path):
     assert "Just a sentence between rules." in doc.text
 
 
-@pytest.mark.parametrize("name, content, title", [
-    ("h1.md", "Intro line that is long enough to not be a title, truly it is.\n\n# The Heading\n\nBody.", "The Heading"),
-    ("bold.txt", "# **Bold** heading\n\nBody.", "Bold heading"),
-    ("page.html", "<html><head><title>Tab &amp; title</title></head><body><p>" + PROSE * 3 + "</p></body></html>",
-     "Tab & title"),
-    ("short.txt", "A short first line\n\n" + PROSE, "A short first line"),
-    ("long-first-line.txt", PROSE + "\n\nAnother paragraph.", "long-first-line"),
-])
+@pytest.mark.parametrize(
+    "name, content, title",
+    [
+        (
+            "h1.md",
+            "Intro line that is long enough to not be a title, truly it is.\n\n# The Heading\n\nBody.",
+            "The Heading",
+        ),
+        ("bold.txt", "# **Bold** heading\n\nBody.", "Bold heading"),
+        (
+            "page.html",
+            "<html><head><title>Tab &amp; title</title></head><body><p>" + PROSE * 3 + "</p></body></html>",
+            "Tab & title",
+        ),
+        ("short.txt", "A short first line\n\n" + PROSE, "A short first line"),
+        ("long-first-line.txt", PROSE + "\n\nAnother paragraph.", "long-first-line"),
+    ],
+)
 def test_title_fallbacks(tmp_path, name, content, title):
     assert load(_write(tmp_path, name, content), MB).title == title
 
 
 def test_utf8_with_bom_and_utf16_with_bom_decode(tmp_path):
-    for i, data in enumerate([b"\xef\xbb\xbf" + PROSE.encode(), ("\ufeff" + PROSE).encode("utf-16-le"),
-                              ("\ufeff" + PROSE).encode("utf-16-be")]):
+    for i, data in enumerate(
+        [
+            b"\xef\xbb\xbf" + PROSE.encode(),
+            ("\ufeff" + PROSE).encode("utf-16-le"),
+            ("\ufeff" + PROSE).encode("utf-16-be"),
+        ]
+    ):
         assert load(_write(tmp_path, f"e{i}.txt", data), MB).text == PROSE
 
 
@@ -105,7 +128,9 @@ def test_nul_bytes_mean_binary(tmp_path, data):
 
 
 def test_control_characters_mean_binary(tmp_path):
-    assert "binary" in _rejected(_write(tmp_path, "ctl.txt", b"ok\x01\x02\x03\x04\x05\x06\x07\x08" * 10)).reason
+    assert (
+        "binary" in _rejected(_write(tmp_path, "ctl.txt", b"ok\x01\x02\x03\x04\x05\x06\x07\x08" * 10)).reason
+    )
 
 
 @pytest.mark.parametrize("content", [b"", b"   \n\n\t  "])
@@ -114,7 +139,10 @@ def test_empty_files(tmp_path, content):
 
 
 def test_only_chrome_leaves_no_text(tmp_path):
-    assert "no text" in _rejected(_write(tmp_path, "chrome.txt", "Jump to content\n\nShare this\n\nLog in")).reason
+    assert (
+        "no text"
+        in _rejected(_write(tmp_path, "chrome.txt", "Jump to content\n\nShare this\n\nLog in")).reason
+    )
 
 
 def test_too_large_missing_unsupported_and_folder(tmp_path):
@@ -126,7 +154,9 @@ def test_too_large_missing_unsupported_and_folder(tmp_path):
 
 
 def test_pdf_pages_are_joined_and_titled(tmp_path):
-    doc = load(_pdf(tmp_path, ["First page. " + PROSE, "Second page. " + PROSE], title="Quiet Leadership"), MB)
+    doc = load(
+        _pdf(tmp_path, ["First page. " + PROSE, "Second page. " + PROSE], title="Quiet Leadership"), MB
+    )
     assert doc.kind == "pdf" and doc.title == "Quiet Leadership"
     assert doc.text.index("First page.") < doc.text.index("Second page.") and "\n\n" in doc.text
 
@@ -143,4 +173,7 @@ def test_encrypted_pdf_is_a_clear_error(tmp_path):
 
 
 def test_broken_pdf_is_a_clear_error(tmp_path):
-    assert "not a readable PDF" in _rejected(_write(tmp_path, "broken.pdf", b"%PDF-1.7\nnot really a pdf")).reason
+    assert (
+        "not a readable PDF"
+        in _rejected(_write(tmp_path, "broken.pdf", b"%PDF-1.7\nnot really a pdf")).reason
+    )

@@ -69,6 +69,14 @@ def test_three_openers_per_stance_all_radical_ownership(situation):
         assert op.citation.source == "owning-your-half-of-a-relationship.md"
 
 
+def test_the_cited_note_fits_the_stance():
+    hits = [note("sponsors-and-anti-sponsors.md", "Sponsors and anti-sponsors")] + HITS
+    sponsor = draft_openers("Maria is my sponsor", "", hits)[0].citation
+    assert sponsor.source == "sponsors-and-anti-sponsors.md"
+    conflict = draft_openers("Priya undermines me", "", hits)[0].citation
+    assert conflict.source == "owning-your-half-of-a-relationship.md"
+
+
 def test_different_stances_get_different_templates():
     texts = {s: {o.text for o in draft_openers(s, "Priya", HITS)} for s in
              ("Priya undermines me", "Priya is my sponsor", "I rarely see Priya")}

@@ -211,3 +211,12 @@ def test_a_200_turn_session_never_exceeds_the_context_budget(coach_home):
     assert any(inp.history and inp.history[0].role == "summary" for inp in engine.inputs)
     questions = coach.store.asked_questions(sid)
     assert len({normalise(q) for q in questions}) == len(questions)
+
+
+def test_the_named_peer_stays_the_subject_when_a_role_is_mentioned_later(coach):
+    sid = coach.turn(None, "My peer in finance, Priya, keeps blocking my budget requests.").session
+    for message in ("We only talk when I need a signature.", "She might be under pressure from the CFO.",
+                    "Maybe I could bring her into planning earlier.", "Or I could ask her what she needs."):
+        turn = coach.turn(sid, message)
+    assert "CFO" not in " ".join(turn.questions)
+    assert turn.openers and all("Priya" in o.text for o in turn.openers)

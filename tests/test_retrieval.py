@@ -21,8 +21,13 @@ def settings():
 @pytest.fixture
 def searcher(settings):
     index = Index.open(settings)
-    index.apply({**upsert("delegation.md", DELEGATION), **upsert("feedback.md", FEEDBACK),
-                 **upsert("peers.md", PEERS)})
+    index.apply(
+        {
+            **upsert("delegation.md", DELEGATION),
+            **upsert("feedback.md", FEEDBACK),
+            **upsert("peers.md", PEERS),
+        }
+    )
     return HybridSearcher(index, settings)
 
 
@@ -81,8 +86,14 @@ def test_k_larger_than_the_index_returns_every_chunk_once(searcher):
 def test_copies_of_one_passage_do_not_crowd_the_top(settings):
     twin = "Radical ownership means you own your half of every peer relationship."
     index = Index.open(settings)
-    index.apply({**upsert("a.md", [twin]), **upsert("b.md", [twin]), **upsert("feedback.md", FEEDBACK),
-                 **upsert("peers.md", PEERS + ["Ownership of a relationship with a peer starts with you."])})
+    index.apply(
+        {
+            **upsert("a.md", [twin]),
+            **upsert("b.md", [twin]),
+            **upsert("feedback.md", FEEDBACK),
+            **upsert("peers.md", PEERS + ["Ownership of a relationship with a peer starts with you."]),
+        }
+    )
     hits = HybridSearcher(index, settings).search("radical ownership of peer relationships", k=2)
     assert sum(h.chunk.text == twin for h in hits) == 1
 
@@ -90,8 +101,15 @@ def test_copies_of_one_passage_do_not_crowd_the_top(settings):
 def test_heavily_overlapping_spans_of_one_source_count_once(settings):
     text = "Listening means hearing the feeling behind the words. " * 3
     a = Chunk(id="l.md#a-0", source="l.md", title="L", text=text, chunk=0, start=0, end=len(text))
-    b = a.model_copy(update={"id": "l.md#b-1", "chunk": 1, "start": 10, "end": len(text) + 10,
-                             "text": text[10:] + "Listening."})
+    b = a.model_copy(
+        update={
+            "id": "l.md#b-1",
+            "chunk": 1,
+            "start": 10,
+            "end": len(text) + 10,
+            "text": text[10:] + "Listening.",
+        }
+    )
     index = Index.open(settings)
     index.apply({"l.md": ("sha", [a, b]), **upsert("feedback.md", FEEDBACK)})
     hits = HybridSearcher(index, settings).search("listening to the feeling behind words", k=3)

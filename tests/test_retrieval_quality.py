@@ -15,7 +15,8 @@ QUESTIONS = evals_dir() / "retrieval" / "questions.yaml"
 def test_scores_count_hits_and_reciprocal_ranks():
     assert rank_of(["a", "b", "b"], "b") == 2 and rank_of(["a"], "z") is None
     assert score([1, None, 3, 2], [1, 5, 3, 2]) == pytest.approx(
-        {"hit@1": 0.25, "hit@3": 0.75, "mrr": (1 + 1 / 5 + 1 / 3 + 1 / 2) / 4})
+        {"hit@1": 0.25, "hit@3": 0.75, "mrr": (1 + 1 / 5 + 1 / 3 + 1 / 2) / 4}
+    )
 
 
 def test_question_file_is_big_enough_and_names_seed_files(seeds_dir):

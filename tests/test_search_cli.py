@@ -16,8 +16,13 @@ from tests.index_cases import DELEGATION, FEEDBACK, PEERS, upsert
 @pytest.fixture
 def index_dir(tmp_path):
     root = tmp_path / "idx"
-    Index.open(load_settings(), root).apply({**upsert("delegation.md", DELEGATION),
-                                             **upsert("feedback.md", FEEDBACK), **upsert("peers.md", PEERS)})
+    Index.open(load_settings(), root).apply(
+        {
+            **upsert("delegation.md", DELEGATION),
+            **upsert("feedback.md", FEEDBACK),
+            **upsert("peers.md", PEERS),
+        }
+    )
     return root
 
 
@@ -54,10 +59,13 @@ def test_default_index_is_filled_from_the_bundled_corpus():
     assert all(h["source"].endswith(".md") for h in json.loads(result.stdout))
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--index", "/no/such/index"], "error: no index at /no/such/index"),
-    (["--mode", "fuzzy"], "error: unknown --mode 'fuzzy'"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--index", "/no/such/index"], "error: no index at /no/such/index"),
+        (["--mode", "fuzzy"], "error: unknown --mode 'fuzzy'"),
+    ],
+)
 def test_bad_options_fail_with_one_line(args, message):
     result = run("peers", *args)
     assert result.exit_code == 2

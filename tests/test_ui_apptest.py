@@ -8,11 +8,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
+from tests.ui_samples import PEER_MESSAGE, index_with_peer_note, sample_report
 
 APP = ROOT / "ui" / "app.py"
 XSS = "<script>alert(1)</script> <img src=x onerror=alert(2)>"
-
-
 def app() -> AppTest:
     return AppTest.from_file(str(APP), default_timeout=90).run()
 
@@ -87,9 +86,12 @@ def stored_session():
     return sid
 
 
-def test_chat_reply_has_citation_expander_and_phase():
+def test_chat_reply_has_citation_expander_and_phase(tmp_path):
+    from agent.settings import load_settings
+
+    index_with_peer_note(load_settings(), tmp_path)
     at = app()
-    at.chat_input[0].set_value("I was promoted to lead my former peers and Priya keeps undermining me.").run()
+    at.chat_input[0].set_value(PEER_MESSAGE).run()
     no_failures(at)
     user, coach = at.chat_message[-2], at.chat_message[-1]
     assert user.name == "user" and coach.name == "assistant"
@@ -233,74 +235,6 @@ def test_session_prep_brief_and_redaction(no_corpus, stored_session):
     assert "[name]" in redacted and "## Commitments" in redacted
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == ["Download Markdown", "Download PDF"]
-
-
-def _row(suite: str, metric: str, value, passed=None, **bar) -> dict:
-    return {
-        "value": value,
-        "n": 8,
-        "suite": suite,
-        "metric": metric,
-        "label": metric.replace("_", " "),
-        "higher_is_better": "max" not in bar,
-        **bar,
-        **({} if passed is None else {"passed": passed}),
-    }
-
-
-def sample_report() -> dict:
-    """A report in the shape agent/evals/report.py writes (suite.metric rows, min/max bars, comparisons)."""
-    return {
-        "schema": "socratic-coach-eval/1",
-        "title": "coach eval",
-        "passed": False,
-        "suite": "coaching, openers",
-        "mode": "replay",
-        "provider": "offline",
-        "created_at": "2026-01-01T00:00:00+00:00",
-        "cases": 12,
-        "variants": {
-            "offline/default": {
-                "metrics": {
-                    "coaching.open_question_share": _row(
-                        "coaching", "open_question_share", 0.92, True, min=0.75
-                    ),
-                    "coaching.coach_talk_ratio": _row("coaching", "coach_talk_ratio", 1.6, False, max=1.0),
-                    "coaching.turn_ms_mean": _row("coaching", "turn_ms_mean", 310.0),
-                    "openers.openers_quality": _row("openers", "openers_quality", None, min=0.8),
-                    "openers.citations_valid": _row("openers", "citations_valid", 1.0, True, min=1.0),
-                }
-            },
-            "offline/concise": {
-                "metrics": {
-                    "coaching.open_question_share": _row(
-                        "coaching", "open_question_share", 0.7, False, min=0.75
-                    ),
-                }
-            },
-        },
-        "thresholds": {
-            "coaching.open_question_share": {"min": 0.75, "why": "open questions"},
-            "coaching.coach_talk_ratio": {"max": 1.0},
-        },
-        "comparison": {"baseline": "offline/default", "candidate": "offline/concise", "metrics": []},
-        "comparisons": [
-            {
-                "metric": "coaching.open_question_share",
-                "suite": "coaching",
-                "n": 8,
-                "baseline": 0.92,
-                "candidate": 0.7,
-                "delta": -0.22,
-                "ci_low": -0.3,
-                "ci_high": -0.1,
-                "wins": 0,
-                "losses": 5,
-                "ties": 3,
-                "higher_is_better": True,
-            }
-        ],
-    }
 
 
 def test_evals_page_shows_scores_thresholds_and_comparisons(no_corpus, coach_home):

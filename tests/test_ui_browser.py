@@ -6,7 +6,6 @@ import json
 import os
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, require
+from tests.ui_samples import PEER_MESSAGE
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -48,70 +48,27 @@ def _free_port() -> int:
 
 
 def _prepare_home(home: Path) -> None:
-    """Index the bundled notes plus one note with markup in it, and leave an eval report to open."""
+    """Index the bundled notes plus one note with markup in it; add two peers and an eval report to open."""
     from agent.ingest.pipeline import ingest_paths
-    from agent.retrieval import open_searcher
+    from agent.memory import PeerRecord, open_store
     from agent.settings import load_settings
+    from tests.ui_samples import index_with_peer_note, sample_report
 
     settings = load_settings(home=home, embedder="hash")
-    open_searcher(settings)
+    index_with_peer_note(settings, home)
     note = home / "zebra.md"
     note.write_text(XSS_NOTE, encoding="utf-8")
     assert ingest_paths([note], settings).ok
-    from agent.memory import PeerRecord, open_store
-
     store = open_store(settings)
-    store.add_peer(
-        PeerRecord(
-            name="Lee", role="Head of Finance", vital=4, frequency=4, quality=4, trust=5, stance="sponsor"
-        )
-    )
-    store.add_peer(
-        PeerRecord(
-            name="Sam",
-            role="Product lead",
-            vital=5,
-            frequency=2,
-            quality=2,
-            trust=2,
-            stance="anti-sponsor",
-            notes="Felt left out of the roadmap review.",
-        )
-    )
+    lee = PeerRecord(name="Lee", role="Head of Finance", vital=4, frequency=4, quality=4, trust=5, stance="sponsor")
+    sam = PeerRecord(name="Sam", role="Product lead", vital=5, frequency=2, quality=2, trust=2,
+                     stance="anti-sponsor", notes="Felt left out of the roadmap review.")
+    store.add_peer(lee)
+    store.add_peer(sam)
     store.close()
     report = home / "reports" / "demo" / "report.json"
     report.parent.mkdir(parents=True)
-    report.write_text(
-        json.dumps(
-            {
-                "suite": "coaching",
-                "variants": {
-                    "default": {
-                        "metrics": {
-                            "open_question_share": {"value": 0.92, "threshold": 0.8},
-                            "cited_share": {"value": 0.75, "threshold": 0.6},
-                        }
-                    },
-                    "concise": {
-                        "metrics": {
-                            "open_question_share": {"value": 0.81, "threshold": 0.8},
-                            "cited_share": {"value": 0.55, "threshold": 0.6},
-                        }
-                    },
-                },
-                "comparisons": [
-                    {
-                        "metric": "cited_share",
-                        "baseline": 0.75,
-                        "candidate": 0.55,
-                        "delta": -0.2,
-                        "ci_low": -0.32,
-                        "ci_high": -0.08,
-                    }
-                ],
-            }
-        )
-    )
+    report.write_text(json.dumps(sample_report()), encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -123,27 +80,10 @@ def server(tmp_path_factory):
     env = {k: v for k, v in os.environ.items() if not k.startswith("COACH_")}
     env.update(COACH_HOME=str(home), COACH_EMBEDDER="hash")
     log = open(home / "streamlit.log", "wb")  # noqa: SIM115 - the server outlives this block; closed below
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "ui" / "app.py"),
-            "--server.address",
-            "127.0.0.1",
-            "--server.port",
-            str(port),
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=home,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    from agent.cli.ui_cmd import streamlit_command
+
+    # The very command `coach ui` runs, so the test covers its flags too.
+    proc = subprocess.Popen(streamlit_command(port), cwd=home, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -155,9 +95,8 @@ def server(tmp_path_factory):
             except OSError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(
-                    "streamlit did not start:\n" + (home / "streamlit.log").read_text()[-2000:]
-                )
+                tail = (home / "streamlit.log").read_text()[-2000:]
+                raise AssertionError(f"streamlit did not start:\n{tail}")
             time.sleep(0.3)
         yield url
     finally:
@@ -208,7 +147,7 @@ def test_every_page_in_the_browser(server, page, problems, tmp_path):
     page.goto(server)
     box = page.get_by_test_id("stChatInputTextArea")
     box.wait_for()
-    box.fill("I was promoted over my former peers and Priya keeps undermining me in meetings.")
+    box.fill(PEER_MESSAGE)
     box.press("Enter")
     reply = page.get_by_test_id("stChatMessage").nth(1)
     citation = reply.get_by_test_id("stExpander").first
@@ -275,7 +214,7 @@ def test_phone_width_has_no_horizontal_overflow(server, page, problems):
     box = page.get_by_test_id("stChatInputTextArea")
     box.wait_for()
     assert box.is_visible()
-    box.fill("I was promoted over my former peers and Priya keeps undermining me in meetings.")
+    box.fill(PEER_MESSAGE)
     box.press("Enter")
     page.get_by_test_id("stChatMessage").nth(1).get_by_test_id("stExpander").first.wait_for()
     _fits_phone(page)

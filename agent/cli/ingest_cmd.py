@@ -17,8 +17,9 @@ STAGES = {"read": "reading files", "index": "indexing chunks"}
 class ProgressReporter:
     """A rich progress bar on a terminal; plain lines on stderr otherwise (only for long runs)."""
 
-    def __init__(self, tty: bool | None = None) -> None:
+    def __init__(self, tty: bool | None = None, console: Any = None) -> None:
         self.tty = sys.stderr.isatty() if tty is None else tty
+        self.console = console  # a rich Console; stderr's by default
         self.enabled: bool | None = None
         self._bar: Any = None
         self._tasks: dict[str, Any] = {}
@@ -42,8 +43,14 @@ class ProgressReporter:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         if self._bar is None:
-            self._bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                 TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+            self._bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=self.console or Console(stderr=True),
+                transient=True,
+            )
             self._bar.start()
         if stage not in self._tasks:
             self._tasks[stage] = self._bar.add_task(STAGES.get(stage, stage), total=total)
@@ -59,10 +66,16 @@ def register(app: typer.Typer) -> None:
     @app.command("ingest")
     @friendly
     def ingest(
-        paths: Annotated[list[Path], typer.Argument(
-            metavar="PATH", help="Files or folders (.md, .markdown, .txt, .html, .htm, .pdf).")],
-        index: Annotated[Path | None, typer.Option("--index", help="Index folder (default: COACH_HOME/index).")]
-        = None,
+        paths: Annotated[
+            list[Path],
+            typer.Argument(
+                metavar="PATH",
+                help="Files or folders of .md .markdown .txt .html .htm .pdf (skips hidden, README files)",
+            ),
+        ],
+        index: Annotated[
+            Path | None, typer.Option("--index", help="Index folder (default: COACH_HOME/index).")
+        ] = None,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
     ) -> None:
         """Add files to the index; unchanged files are skipped and the whole run lands atomically."""

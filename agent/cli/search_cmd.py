@@ -16,9 +16,19 @@ SNIPPET = 280  # characters of each hit shown in the human output
 def hit_record(hit: Any) -> dict[str, Any]:
     """The JSON shape of one hit: the contract's keys first, then ranks and ids for debugging."""
     c = hit.chunk
-    return {"source": c.source, "title": c.title, "chunk": c.chunk, "score": round(hit.score, 6),
-            "text": c.text, "start": c.start, "end": c.end, "id": c.id, "link": c.link,
-            "dense_rank": hit.dense_rank, "sparse_rank": hit.sparse_rank}
+    return {
+        "source": c.source,
+        "title": c.title,
+        "chunk": c.chunk,
+        "score": round(hit.score, 6),
+        "text": c.text,
+        "start": c.start,
+        "end": c.end,
+        "id": c.id,
+        "link": c.link,
+        "dense_rank": hit.dense_rank,
+        "sparse_rank": hit.sparse_rank,
+    }
 
 
 def _print_human(query: str, hits: list[Any]) -> None:
@@ -31,12 +41,16 @@ def _print_human(query: str, hits: list[Any]) -> None:
         return
     for n, hit in enumerate(hits, 1):
         c = hit.chunk
-        ranks = ", ".join(f"{name} #{r}" for name, r in (("dense", hit.dense_rank), ("bm25", hit.sparse_rank)) if r)
+        ranks = ", ".join(
+            f"{name} #{r}" for name, r in (("dense", hit.dense_rank), ("bm25", hit.sparse_rank)) if r
+        )
         snippet = " ".join(c.text.split())
         if len(snippet) > SNIPPET:
             snippet = snippet[:SNIPPET].rsplit(" ", 1)[0] + " …"
-        console.print(f"[bold]{n}. {escape(c.title or c.source)}[/bold]  [dim]{escape(c.source)} "
-                      f"chunk {c.chunk} · score {hit.score:.4f}{' · ' + ranks if ranks else ''}[/dim]")
+        console.print(
+            f"[bold]{n}. {escape(c.title or c.source)}[/bold]  [dim]{escape(c.source)} "
+            f"chunk {c.chunk} · score {hit.score:.4f}{' · ' + ranks if ranks else ''}[/dim]"
+        )
         console.print(f"   {escape(snippet)}\n", highlight=False)
 
 
@@ -63,7 +77,9 @@ def register(app: typer.Typer) -> None:
             # An explicit index is searched as it is: never filled with the bundled corpus behind your back.
             opened = Index.open(settings, index, create=False)
             if not opened.sources():
-                raise IndexMissing(f"index at {index} is empty; add files with `coach ingest PATH --index {index}`")
+                raise IndexMissing(
+                    f"index at {index} is empty; add files with `coach ingest PATH --index {index}`"
+                )
             searcher = HybridSearcher(opened, settings, mode=mode)  # type: ignore[arg-type]
         else:
             searcher = open_searcher(settings, mode=mode)  # type: ignore[arg-type]

@@ -35,7 +35,8 @@ def sentences(text: str) -> list[str]:
     for line in text.splitlines():
         line = line.strip()
         # List items lose their heading's context ("patterns to avoid:"), so only prose is offered.
-        if not line or line.startswith(("#", "---", "|", "```", "-", "*", "+")) or re.match(r"\d+[.)]\s", line):
+        if not line or line.startswith(("#", "---", "|", "```", "-", "*", "+")) or re.match(r"\d+[.)]\s",
+                                                                                              line):
             continue
         lines.append(re.sub(r"^>+\s*", "", line))
     prose = " ".join(lines)

@@ -37,7 +37,7 @@ MEASURE = re.compile(
     r"i'll\s+see\s+it\s+working\s+when)\b"
     r"(?:\s+(?:it(?:'s)?\s+(?:has\s+)?work(?:ed|ing)|that|it\s+went\s+well))?"
     r"\s*(?:when|if|because|by|as)?\s*(?P<m>[^.!?;\n]+)", re.I)
-_NOT_COMMIT = re.compile(r"^(?:never|not|probably|maybe|try\s+to\s+think|have\s+to\s+think|"
+_NOT_COMMIT = re.compile(r"^(?:never|not|probably|maybe|know|try\s+to\s+think|have\s+to\s+think|"
                          r"think\s+about\s+it|see|be\s+(?:honest|fine))\b", re.I)
 ADVICE = re.compile(
     r"\b(?:what\s+should\s+i\s+do|what\s+do\s+i\s+do|what\s+would\s+you\s+do|any\s+advice|your\s+advice|"

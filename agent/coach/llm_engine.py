@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from agent.coach.engine import EngineInput, EngineOutput
 from agent.coach.llm_prompt import build_messages
-from agent.coach.parsing import ReplyStreamer, clean_text, coerce, extract_json, usable
+from agent.coach.parsing import ReplyStreamer, clean_text, coerce, extract_json, meaningful, usable
 from agent.errors import ProviderError
 from agent.prompts import load_prompt
 from agent.retry import RetryPolicy, call_with_retry, stream_with_retry
@@ -161,7 +161,7 @@ class LLMEngine:
         messages = self.build_messages(inp)
         runnable, mode = self._runnable()
         streamer = ReplyStreamer()
-        content, args, sent = "", "", ""
+        content, args, sent, decoded = "", "", "", ""
         text_mode: bool | None = None
         started = time.perf_counter()
         try:
@@ -172,9 +172,11 @@ class LLMEngine:
                 body = args or content
                 if text_mode is None and body.strip():
                     text_mode = not body.lstrip().startswith(("{", "`"))
-                delta = (body[len(sent):] if text_mode else streamer.feed(body)) if text_mode is not None else ""
-                if delta and self.canary not in sent + delta:
-                    sent += delta
+                if text_mode is not None:
+                    decoded = body if text_mode else decoded + streamer.feed(body)
+                # Hold back until there is something to say ('...' copied from the prompt is not) or a canary shows.
+                if len(decoded) > len(sent) and meaningful(decoded) and self.canary not in decoded:
+                    delta, sent = decoded[len(sent):], decoded
                     yield delta
         except ProviderError as exc:
             self._log(messages, mode, content or args, started, str(exc))

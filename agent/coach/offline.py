@@ -11,7 +11,7 @@ from agent.coach.grow import extract_commitment, next_phase, phase_run, wants_ad
 from agent.coach.questions import QuestionBank, load_bank, normalise, render, template_of
 from agent.coach.reflect import feeling_in, key_phrases, reflect, shift_pronouns, their_words
 from agent.coach.situations import FALLBACK, Situation, detect, load_situations
-from agent.openers import draft_openers, extract_peer
+from agent.openers import draft_openers, extract_peer, is_name
 from agent.types import Commitment, Opener, Phase
 
 _STUCK = re.compile(r"\b(?:i\s+don'?t\s+know|no\s+idea|not\s+sure|i'?m\s+stuck|can'?t\s+think)\b", re.I)
@@ -57,12 +57,16 @@ class _Turn:
         name = det.name if det.name != FALLBACK else guess
         sit = self.sits[name]
         peer = inp.peer or extract_peer(self.message) or (extract_peer(self.context) if sit.peer else "")
+        if sit.peer and not is_name(peer):
+            named = extract_peer(self.context)
+            peer = named if is_name(named) else peer
         advice = inp.advice_permitted or wants_advice(self.message)
         commitment = extract_commitment(self.message)
         phase = self.phase = self._phase(commitment, advice)
         keywords = set(sit.keywords) | {p for s in self.sits.values() for p in s.phrases}
         phrases = key_phrases(self.message, keywords, 3)
-        if len(phrases) > 1 and feeling_in(self.message) and feeling_in(phrases[0]) and not feeling_in(phrases[1]):
+        swap = len(phrases) > 1 and feeling_in(phrases[0]) and not feeling_in(phrases[1])
+        if swap and feeling_in(self.message):
             # Give back what happened and name the feeling, rather than echo the feeling word.
             phrases[0], phrases[1] = phrases[1], phrases[0]
         reflection = reflect(self.message, bank, feeling=sit.feeling, meaning=sit.meaning,

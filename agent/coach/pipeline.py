@@ -19,7 +19,7 @@ from agent.coach.validate import (
     stream_guard,
 )
 from agent.errors import CoachError
-from agent.openers import draft_openers, extract_peer
+from agent.openers import draft_openers, extract_peer, is_name
 from agent.types import CoachTurn, Commitment, Hit, Opener, Safety
 
 MAX_MESSAGE_CHARS = 8000
@@ -41,6 +41,12 @@ def _guards() -> Any:
     import agent.guardrails as guards
 
     return guards
+
+
+def session_peer(message: str, earlier: list[str]) -> str:
+    """Who the conversation is about: a name in this message, else the latest name, else the latest role."""
+    found = [extract_peer(text) for text in [message] + earlier[::-1][:20]]
+    return next((p for p in found if is_name(p)), next((p for p in found if p), ""))
 
 
 def clean_message(message: str) -> str:
@@ -132,7 +138,7 @@ class Coach:
         context = " ".join(user_texts[-3:])
         det = detect(focus, engine_hits, context)
         situation = det.name if det.name != "general" or prev is None else (prev.situation or det.name)
-        peer = extract_peer(focus) or (extract_peer(context) if is_peer(situation) else "")
+        peer = session_peer(focus, user_texts) if is_peer(situation) else ""
         open_commitment = self._open_commitment(session_id) if turn_index == 0 else None
         last_reply = prev.reply if prev else ""
         # The same list store.asked_questions gives, without reading the history a second time.
@@ -161,13 +167,15 @@ class Coach:
             raise CoachError("the engine returned no reply")
         yield from guard(None) or []
         turn = self._persist(session_id, message,
-                             self._validate(out, hits, asked, inp, safety, prefix, canary, engine, guards))
+                             self._validate(out, hits, asked, inp, safety, prefix, canary, engine, guards,
+                                            shown=any(t.openers for t in turns)))
         if turn_index == 1:
             commitment_follow_up(self.store, session_id, prev, message)
         yield turn
 
     def _validate(self, out: EngineOutput, hits: list[Hit], asked: list[str], inp: EngineInput,
-                  safety: Safety, prefix: str, canary: str, engine: Any, guards: Any) -> CoachTurn:
+                  safety: Safety, prefix: str, canary: str, engine: Any, guards: Any,
+                  shown: bool) -> CoachTurn:
         """Check the reply, keep only real citations and fresh questions, and build the CoachTurn."""
         system = engine.system_prompt() if callable(getattr(engine, "system_prompt", None)) else ""
         reply, repaired = guards.check_output(out.reply, canary=canary, system_prompt=system)
@@ -175,7 +183,8 @@ class Coach:
         reply, questions = dedupe_questions(reply, out.questions, asked, inp)
         openers: list[Opener] = safe_openers(out.openers, hits)
         situation = out.situation or inp.situation
-        if not openers and is_peer(situation) and inp.peer:
+        due = out.phase in ("options", "will") or not shown  # first time, or when they weigh how to act
+        if not openers and is_peer(situation) and inp.peer and due:
             openers = draft_openers(inp.message, inp.peer, hits)
         if repaired and safety.category == "ok":
             safety = Safety(category="output_fixed", action="repaired", reason="the reply leaked hidden text")

@@ -28,7 +28,7 @@ TENSION = re.compile(
     r"whereas|while at the same time)\b\s*", re.I)
 _SWAPS = {
     "i": "you", "me": "you", "my": "your", "mine": "yours", "myself": "yourself", "i'm": "you're",
-    "im": "you're", "i've": "you've", "i'll": "you'll", "i'd": "you'd", "we": "you", "us": "you",
+    "im": "you're", "i've": "you've", "i'll": "you'll", "i'd": "you'd", "we": "you",
     "our": "your", "ours": "yours", "ourselves": "yourselves", "we're": "you're", "we've": "you've",
 }
 _VERB_FIXES = ((re.compile(r"\bI am\b", re.I), "you are"), (re.compile(r"\bI was\b", re.I), "you were"),
@@ -42,11 +42,12 @@ _NOT_NAMES = {
     "everyone", "nobody", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
     "please", "thanks", "yes", "no",
 }
-_FILLER = re.compile(r"^(?:and|but|so|also|well|honestly|basically|actually|really|just|like|i think|"
+_FILLER = re.compile(r"^(?:and|but|or|so|also|well|honestly|basically|actually|really|just|like|i think|"
                      r"i guess|you know|the thing is|to be honest|tbh|um|uh|hi|hello|hey|"
                      r"right now|"
                      r"now|then|"
                      r"lately|these days|at the moment)\b[\s,]*", re.I)
+_PRONOUNS = {"he", "she", "they", "it", "everyone", "nobody", "no one"}
 _VERBISH = (r"(?=\s+(?:keeps|is|isn't|has|hasn't|was|wasn't|won't|doesn't|didn't|never|always|said|says|told|"
             r"thinks|"
             r"seems|just|will|would|can|can't|could|did|does|wants|\w+ed|\w+s)\b)")
@@ -83,9 +84,8 @@ def shift_pronouns(text: str) -> str:
 
     for pattern, repl in _VERB_FIXES:
         text = pattern.sub(repl, text)
-    keep_us = bool(re.search(r"\bI\b", text))  # "I want us to ..." would become "you want you to ..."
-    return re.sub(r"[A-Za-z’']+", lambda m: m.group(0) if keep_us and m.group(0).lower() == "us" else swap(m),
-                  text)
+    # "us" stays: "you want us to" reads better than "you want you to".
+    return re.sub(r"[A-Za-z’']+", swap, text)
 
 
 def quoted_phrases(message: str) -> list[str]:
@@ -192,7 +192,7 @@ def key_phrase(message: str, keywords: set[str] = frozenset()) -> str:
 def split_subject(phrase: str) -> tuple[str, str]:
     """('your team ', 'stopped coming to you') from 'my team stopped coming to me'; subject may be ''."""
     m = _SUBJECT.match(phrase)
-    if m and m.group(1).lower() in _NOT_NAMES:
+    if m and m.group(1).lower() in _NOT_NAMES - _PRONOUNS:
         m = None
     if m and len(phrase.split()) > len(m.group(1).split()) + 1:
         subject = shift_pronouns(m.group(1))
@@ -212,11 +212,14 @@ def split_subject(phrase: str) -> tuple[str, str]:
 def their_question(message: str) -> str:
     """The person's own question in the coach's voice ('who could sponsor you'), or '' for none or advice."""
     for clause in clauses(message):
-        if clause.endswith("?") and not _NOT_REFLECTABLE.sub("", clause[:-1]).strip() == "":
-            first = _subclauses(clause[:-1])[0] if _subclauses(clause[:-1]) else clause[:-1]
-            if re.search(r"\b(?:should\s+i|what\s+do\s+i\s+do|advice|suggest|tell\s+me)\b", first, re.I):
-                continue
-            return _lower_first(shift_pronouns(_shorten(first.strip(" ,"), 16)))
+        if not clause.endswith("?"):
+            continue
+        first = (_subclauses(clause[:-1]) or [clause[:-1]])[0]
+        if re.search(r"\b(?:should\s+i|what\s+do\s+i\s+do|advice|suggest|tell\s+me)\b", first, re.I):
+            continue
+        asked = _lower_first(shift_pronouns(_shorten(first.strip(" ,"), 16)))
+        indirect = r"^(how|what|where|when|why|who|which)\s+(?:do|can|could|should)\s+you\s+"
+        return re.sub(indirect, r"\1 to ", asked)
     return ""
 
 
@@ -252,7 +255,8 @@ def reflect(message: str, bank: QuestionBank, *, feeling: str, meaning: str, tur
     phrase = key_phrase(message, keywords) if phrase is None else phrase
     asked = their_question(message)
     if not phrase and asked and len(message.split()) >= 4:
-        return Reflection(text=_sentence(render(bank.template("asking", turn_index), question=asked)), kind="simple")
+        text = render(bank.template("asking", turn_index), question=asked)
+        return Reflection(text=_sentence(text), kind="simple")
     if len(message.split()) < 4 or not phrase:
         return Reflection(text=bank.template("acknowledge", turn_index), kind="acknowledge")
     sides = tension_sides(message)

@@ -33,7 +33,7 @@ class Assertion(BaseModel):
     def _known(cls, v: str) -> str:
         from agent.evals.asserts import ASSERT_TYPES
 
-        base = v[4:] if v.startswith("not-") else v
+        base = v.removeprefix("not-")
         if base not in ASSERT_TYPES:
             raise ValueError(f"unknown assertion type {v!r} (known: {', '.join(sorted(ASSERT_TYPES))})")
         return v

@@ -5,8 +5,9 @@ from __future__ import annotations
 import importlib
 import inspect
 import math
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from agent.evals.asserts import AssertResult
 from agent.evals.metrics import CASE_PASS_RATE

@@ -49,7 +49,7 @@ class ThresholdResult(BaseModel):
     good: float | None = None
     why: str = ""
     passed: bool
-    level: str = ""  # "good", "fair" (met the bar only) or "missed"
+    level: str = ""  # "good", "fair" (met the bar, not the good level), "met" (no good level), "missed", "n/a"
 
     def line(self) -> str:
         bar = f">= {self.min:g}" if self.min is not None else f"<= {self.max:g}"
@@ -103,8 +103,10 @@ def check(thresholds: Thresholds, suite: str, target: str, metrics: dict[str, An
         passed = value is not None and bar.passes(value)
         level = "missed"
         if passed:
-            level = "good" if bar.good is not None and (
-                value >= bar.good if bar.higher_is_better else value <= bar.good) else "fair"
+            if bar.good is None:
+                level = "met"
+            else:
+                level = "good" if (value >= bar.good if bar.higher_is_better else value <= bar.good) else "fair"
         results.append(ThresholdResult(suite=suite, metric=metric, target=target, value=value, min=bar.min,
                                        max=bar.max, good=bar.good, why=bar.why, passed=passed, level=level))
     return results

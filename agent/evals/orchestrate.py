@@ -7,7 +7,7 @@ import math
 import re
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from agent.errors import ConfigError
 from agent.evals.cases import YAML_SUITES, load_suite
-from agent.evals.gate import Threshold, Thresholds, ThresholdResult, check, load_thresholds
+from agent.evals.gate import Threshold, ThresholdResult, Thresholds, check, load_thresholds
 from agent.evals.metrics import CASE_PASS_RATE, higher_is_better
 from agent.evals.runner import ALL_SUITES, Progress, RunOptions, SuiteRun, TargetRunner
 from agent.evals.stats import Comparison, compare
@@ -145,7 +145,7 @@ def run_eval(opts: RunOptions, base_settings: Any = None, progress: Progress | N
     base = base_settings or load_settings()
     yaml_suites = {n: load_suite(n, opts.evals_root) for n in opts.suites if n in YAML_SUITES}
     targets = [opts.target] + ([opts.compare] if opts.compare else [])
-    result = EvalResult(created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), options=opts,
+    result = EvalResult(created_at=datetime.now(UTC).isoformat(timespec="seconds"), options=opts,
                         targets=targets, thresholds=thresholds)
     cache: dict[str, SuiteRun] = {}
     with tempfile.TemporaryDirectory(prefix="coach-eval-") as tmp:

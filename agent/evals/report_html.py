@@ -11,7 +11,8 @@ ROW_H, LABEL_W, BAR_W = 22, 300, 360
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:24px auto;max-width:1100px;color:#222;padding:0 16px}
 h1 .ok{color:#2e7d32}h1 .bad{color:#c62828}table{border-collapse:collapse;width:100%;margin:8px 0 20px}
-td,th{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}th{background:#f4f4f4}
+td,th{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top;white-space:nowrap}
+td:last-child{white-space:normal}th{background:#f4f4f4}
 .pass{color:#2e7d32}.fail{color:#c62828;font-weight:600}details{margin:2px 0}summary{cursor:pointer}
 .turn{margin:6px 0 6px 12px}.who{font-weight:600;color:#555}.meta{color:#777;font-size:12px}
 svg text{font:12px system-ui,sans-serif;fill:#222}code{background:#f4f4f4;padding:0 3px}
@@ -81,7 +82,10 @@ def delta_chart(comparison: dict[str, Any]) -> str:
         y = 10 + i * ROW_H + ROW_H / 2
         delta, lo, hi = _num(d["delta"]) or 0.0, _num(d.get("ci_low")), _num(d.get("ci_high"))
         span = max(abs(x) for x in (delta, lo or 0.0, hi or 0.0)) or 1.0
-        px = lambda v: LABEL_W + half + v / span * (half - 10)  # noqa: E731 - one-line scale
+
+        def px(v: float, span: float = span) -> float:
+            return LABEL_W + half + v / span * (half - 10)
+
         better = delta > 0 if d.get("higher_is_better", True) else delta < 0
         color = "#999" if abs(delta) < 1e-12 else ("#2e7d32" if better else "#c62828")
         parts.append(f'<text x="0" y="{y + 4:.0f}">{e(d["suite"])}.{e(d["metric"])}</text>')

@@ -38,13 +38,21 @@ def rank_of(sources: list[str], expected: str) -> int | None:
 def score(top3_ranks: list[int | None], deep_ranks: list[int | None]) -> dict[str, float]:
     """hit@1 and hit@3 from k=3 searches (what the coach asks for), MRR@10 from k=10 searches."""
     n = max(len(top3_ranks), 1)
-    return {"hit@1": sum(r == 1 for r in top3_ranks) / n,
-            "hit@3": sum(r is not None for r in top3_ranks) / n,
-            "mrr": sum(1 / r for r in deep_ranks if r) / n}
+    return {
+        "hit@1": sum(r == 1 for r in top3_ranks) / n,
+        "hit@3": sum(r is not None for r in top3_ranks) / n,
+        "mrr": sum(1 / r for r in deep_ranks if r) / n,
+    }
 
 
-def evaluate(questions_yaml: Path, settings: Any, modes: tuple[str, ...] = DEFAULT_MODES,
-             docs_dir: Path | None = None, expect_key: str = "expect", embedder: str = "minilm") -> dict:
+def evaluate(
+    questions_yaml: Path,
+    settings: Any,
+    modes: tuple[str, ...] = DEFAULT_MODES,
+    docs_dir: Path | None = None,
+    expect_key: str = "expect",
+    embedder: str = "minilm",
+) -> dict:
     """Index ONLY `docs_dir` (default: the seed articles) into a fresh temp index and score each mode."""
     from agent.ingest.pipeline import ingest_paths
     from agent.retrieval import HybridSearcher
@@ -54,8 +62,9 @@ def evaluate(questions_yaml: Path, settings: Any, modes: tuple[str, ...] = DEFAU
         raise ConfigError(f"documents folder {docs} not found")
     questions = load_questions(questions_yaml, expect_key)
     with tempfile.TemporaryDirectory(prefix="coach-retrieval-eval-") as tmp:
-        run_settings = settings.model_copy(update={"home": Path(tmp), "embedder": embedder, "chroma_url": "",
-                                                   "index_bundled_corpus": False})
+        run_settings = settings.model_copy(
+            update={"home": Path(tmp), "embedder": embedder, "chroma_url": "", "index_bundled_corpus": False}
+        )
         started = time.perf_counter()
         report = ingest_paths([docs], run_settings, index_path=Path(tmp) / "index")
         if report.failed:
@@ -64,9 +73,15 @@ def evaluate(questions_yaml: Path, settings: Any, modes: tuple[str, ...] = DEFAU
 
         index = Index.open(run_settings, Path(tmp) / "index")
         searcher = HybridSearcher(index, run_settings)
-        result: dict[str, Any] = {"questions": len(questions), "docs": str(docs), "chunks": index.count(),
-                                  "embedder": searcher.embedder.name, "expect_key": expect_key,
-                                  "index_seconds": round(time.perf_counter() - started, 2), "modes": {}}
+        result: dict[str, Any] = {
+            "questions": len(questions),
+            "docs": str(docs),
+            "chunks": index.count(),
+            "embedder": searcher.embedder.name,
+            "expect_key": expect_key,
+            "index_seconds": round(time.perf_counter() - started, 2),
+            "modes": {},
+        }
         vectors = searcher.embedder.embed([q for q, _ in questions])  # once, shared by every mode
         for mode in modes:
             top3, deep, misses = [], [], []
@@ -76,14 +91,23 @@ def evaluate(questions_yaml: Path, settings: Any, modes: tuple[str, ...] = DEFAU
                 more = searcher.search(question, k=DEPTH, mode=mode, query_vector=vector)  # type: ignore[arg-type]
                 deep.append(rank_of([h.chunk.source for h in more], expected))
                 if top3[-1] is None:
-                    misses.append({"q": question, "expect": expected, "rank@10": deep[-1],
-                                   "got": [h.chunk.source for h in hits]})
-            result["modes"][mode] = {**{k: round(v, 4) for k, v in score(top3, deep).items()}, "misses": misses}
+                    misses.append(
+                        {
+                            "q": question,
+                            "expect": expected,
+                            "rank@10": deep[-1],
+                            "got": [h.chunk.source for h in hits],
+                        }
+                    )
+            result["modes"][mode] = {
+                **{k: round(v, 4) for k, v in score(top3, deep).items()},
+                "misses": misses,
+            }
     return result
 
 
 def main() -> None:
-    """Print the evaluation of evals/retrieval/questions.yaml as JSON (python -m agent.evals.retrieval_eval)."""
+    """Print the evaluation as JSON: python -m agent.evals.retrieval_eval [--docs DIR]."""
     import argparse
     import json
 
@@ -96,8 +120,18 @@ def main() -> None:
     parser.add_argument("--expect-key", default="expect", help="expect (seeds) or expect_note (corpus)")
     parser.add_argument("--embedder", default="minilm")
     args = parser.parse_args()
-    print(json.dumps(evaluate(args.questions, load_settings(), docs_dir=args.docs, expect_key=args.expect_key,
-                              embedder=args.embedder), indent=1))
+    print(
+        json.dumps(
+            evaluate(
+                args.questions,
+                load_settings(),
+                docs_dir=args.docs,
+                expect_key=args.expect_key,
+                embedder=args.embedder,
+            ),
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

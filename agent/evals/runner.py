@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import fnmatch
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -15,8 +16,16 @@ from agent.evals.cases import YAML_SUITES, Case, Suite, load_suite
 from agent.evals.cassette import CassetteMiss
 from agent.evals.metrics import CASE_PASS_RATE, score_case
 from agent.evals.stats import Spread
-from agent.evals.targets import (SearchSpy, Target, chat_model_for, close, coach_openers, leak_context, make_coach,
-                                 target_settings)
+from agent.evals.targets import (
+    SearchSpy,
+    Target,
+    chat_model_for,
+    close,
+    coach_openers,
+    leak_context,
+    make_coach,
+    target_settings,
+)
 from agent.evals.transcript import Exchange, Transcript
 
 EXTERNAL_SUITES = ("safety", "retrieval")
@@ -163,7 +172,7 @@ class TargetRunner:
             raise  # every later case would miss too: stop with the one clear line
         except CoachError as exc:
             error = str(exc)
-        except Exception as exc:  # noqa: BLE001 - a crashing case is a failed case, not a crashed eval
+        except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
         finally:
             close(store)

@@ -30,7 +30,7 @@ class Section:
 
 @dataclass
 class _Atom:
-    """The smallest unit packed into chunks: a paragraph, a sentence of a long one, or a slice of a huge sentence."""
+    """The unit packed into chunks: a paragraph, a sentence of a long one, or a slice of a huge sentence."""
 
     start: int
     end: int
@@ -50,14 +50,16 @@ def sections(text: str) -> list[Section]:
         if match:
             found.append(Section(start, pos, heading))
             level = len(match.group(1))
-            stack = [(lvl, name) for lvl, name in stack if lvl < level] + [(level, plain_heading(match.group(2)))]
+            stack = [(lvl, name) for lvl, name in stack if lvl < level] + [
+                (level, plain_heading(match.group(2)))
+            ]
             start, heading = pos, " > ".join(name for _, name in stack)
         pos += len(line) + 1
     found.append(Section(start, len(text), heading))
     merged: list[Section] = []
     carry: int | None = None
     for n, sec in enumerate(found):
-        body = text[sec.start:sec.end].strip()
+        body = text[sec.start : sec.end].strip()
         if not body:
             continue
         if "\n" not in body and _HEADING.match(body) and n + 1 < len(found):
@@ -131,8 +133,8 @@ def _windows(text: str, a: int, b: int, offsets: list[int], limit: int) -> list[
 def _split_atom(text: str, atom: _Atom, limit: int) -> list[_Atom]:
     """Re-cut one atom whose real token count overshot its estimate."""
     enc = encoding()
-    tokens = enc.encode(text[atom.start:atom.end], disallowed_special=())
-    offsets = [atom.start + off for off in token_offsets(tokens, text[atom.start:atom.end])]
+    tokens = enc.encode(text[atom.start : atom.end], disallowed_special=())
+    offsets = [atom.start + off for off in token_offsets(tokens, text[atom.start : atom.end])]
     pieces = _windows(text, atom.start, atom.end, offsets, max(1, limit))
     if len(pieces) < 2:  # cannot cut at a token boundary: cut the characters in half
         mid = (atom.start + atom.end) // 2
@@ -158,15 +160,17 @@ def token_offsets(tokens: list[int], text: str) -> list[int]:
     return char_index[np.asarray(starts, dtype=np.int64)].tolist() if tokens else []
 
 
-def _overlap_start(text: str, start: int, end: int, tokens: list[int], overlap: int) -> tuple[int, int] | None:
-    """Where the next chunk starts so that it repeats about `overlap` tokens: a sentence start, else a word."""
+def _overlap_start(
+    text: str, start: int, end: int, tokens: list[int], overlap: int
+) -> tuple[int, int] | None:
+    """Where the next chunk starts to repeat about `overlap` tokens: a sentence start, else a word."""
     if overlap <= 0 or len(tokens) <= overlap:
         return None
     enc = encoding()
     tail = [len(enc.decode_single_token_bytes(t)) for t in tokens[-overlap:]]
     body = text[start:end].encode("utf-8")
     tail_bytes = list(accumulate(tail, initial=len(body) - sum(tail)))[:-1]  # byte offset of each tail token
-    cut = start + len(body[:tail_bytes[0]].decode("utf-8", "ignore"))
+    cut = start + len(body[: tail_bytes[0]].decode("utf-8", "ignore"))
 
     def tokens_from(pos: int) -> int:
         byte = len(text[start:pos].encode("utf-8"))
@@ -197,7 +201,9 @@ def _pack(text: str, atoms: list[_Atom], max_tokens: int, overlap: int) -> list[
             if j > i and used + cost > budget:
                 break
             used, j = used + cost, j + 1
-        if j < len(atoms) and not atoms[j].para:  # chunk is full mid-paragraph: end at a paragraph if not too early
+        if (
+            j < len(atoms) and not atoms[j].para
+        ):  # chunk is full mid-paragraph: end at a paragraph if not too early
             best, filled = j, 0
             for k in range(i, j):
                 if k > i and atoms[k].para and filled >= budget // 2:
@@ -205,7 +211,7 @@ def _pack(text: str, atoms: list[_Atom], max_tokens: int, overlap: int) -> list[
                 filled += atoms[k].ntok
             j = best
         while True:  # the estimate can be off by a token or two at joins: check the real count
-            tokens = enc.encode(text[start:atoms[j - 1].end], disallowed_special=())
+            tokens = enc.encode(text[start : atoms[j - 1].end], disallowed_special=())
             if len(tokens) <= max_tokens:
                 break
             if j - 1 > i:
@@ -213,7 +219,7 @@ def _pack(text: str, atoms: list[_Atom], max_tokens: int, overlap: int) -> list[
             elif carry:
                 carry, start = None, atoms[i].start
             else:
-                atoms[i:i + 1] = _split_atom(text, atoms[i], atoms[i].ntok // 2)
+                atoms[i : i + 1] = _split_atom(text, atoms[i], atoms[i].ntok // 2)
                 j = i + 1
         out.append((start, atoms[j - 1].end, len(tokens)))
         carry = _overlap_start(text, start, atoms[j - 1].end, tokens, overlap) if j < len(atoms) else None
@@ -236,8 +242,19 @@ def chunk_document(doc: Document, max_tokens: int = 256, overlap_tokens: int = 4
             body = text[start:end]
             digest = hashlib.sha256(body.encode("utf-8")).hexdigest()[:12]
             n = len(chunks)
-            chunks.append(Chunk(
-                id=f"{doc.source}#{digest}-{n}", source=doc.source, title=doc.title, text=body, chunk=n,
-                start=start, end=end, heading=sec.heading, link=doc.link, author=doc.author, tokens=ntok,
-            ))
+            chunks.append(
+                Chunk(
+                    id=f"{doc.source}#{digest}-{n}",
+                    source=doc.source,
+                    title=doc.title,
+                    text=body,
+                    chunk=n,
+                    start=start,
+                    end=end,
+                    heading=sec.heading,
+                    link=doc.link,
+                    author=doc.author,
+                    tokens=ntok,
+                )
+            )
     return chunks

@@ -12,41 +12,49 @@ _TRAILING = re.compile(r"[ \t\u00a0\u2002\u2003\u2009\u202f]+$", re.MULTILINE)
 _BLANK_RUNS = re.compile(r"\n{3,}")
 _BULLETS = "×•·|»«›‹>→←▸▶◦*-–—:#"
 
+
+def _phrases(packed: str) -> frozenset[str]:
+    return frozenset(packed.split("|"))
+
+
 # A line whose whole normalised text is one of these is page furniture, wherever it stands.
-_STRONG_EXACT = {
-    "jump to content", "skip to content", "skip to main content", "skip to navigation", "recommended posts",
-    "posted", "share", "share this", "share this post", "share this article", "share this story", "tweet",
-    "pin it", "pin it on pinterest", "follow me", "follow us", "reply", "reply to this topic", "quote",
-    "log in", "login", "log out", "sign in", "sign up", "sign out", "register", "guest", "subscribe",
-    "subscribe now", "view the full article", "join the conversation", "create new", "leave a comment",
-    "leave a reply", "post a comment", "add a comment", "related posts", "related articles", "you may also like",
-    "cookie settings", "cookie policy", "accept cookies", "accept all cookies", "accept all", "reject all",
-    "manage cookies", "privacy policy", "terms of use", "all rights reserved", "back to top", "scroll to top",
-    "clear editor", "paste as plain text instead", "display as a link instead", "like this", "like",
-    "loading", "print this page", "email this", "copy link", "share via email", "toggle navigation",
-    "main menu", "open menu", "close menu", "advertisement", "sponsored", "read next", "more from this author",
-}
+_STRONG_EXACT = _phrases(
+    "jump to content|skip to content|skip to main content|skip to navigation|recommended posts|posted|"
+    "share|share this|share this post|share this article|share this story|tweet|pin it|"
+    "pin it on pinterest|follow me|follow us|reply|reply to this topic|quote|log in|login|log out|"
+    "sign in|sign up|sign out|register|guest|subscribe|subscribe now|view the full article|"
+    "join the conversation|create new|leave a comment|leave a reply|post a comment|add a comment|"
+    "related posts|related articles|you may also like|cookie settings|cookie policy|accept cookies|"
+    "accept all cookies|accept all|reject all|manage cookies|privacy policy|terms of use|"
+    "all rights reserved|back to top|scroll to top|clear editor|paste as plain text instead|"
+    "display as a link instead|like this|like|loading|print this page|email this|copy link|"
+    "share via email|toggle navigation|main menu|open menu|close menu|advertisement|sponsored|"
+    "read next|more from this author"
+)
 # Navigation words: furniture only next to other furniture (a lone "Home" might be a heading).
-_WEAK_EXACT = {
-    "home", "menu", "search", "next", "previous", "prev", "back", "close", "more", "about", "contact",
-    "comments", "share on", "tags", "categories", "archives", "newsletter", "get insights", "followers",
-    "members", "online", "report", "edit", "top", "permalink", "sidebar", "navigation",
-}
+_WEAK_EXACT = _phrases(
+    "home|menu|search|next|previous|prev|back|close|more|about|contact|comments|share on|tags|"
+    "categories|archives|newsletter|get insights|followers|members|online|report|edit|top|permalink|"
+    "sidebar|navigation"
+)
 # Furniture when the line reads like a label (short, no full stop): "Posted by Ann on 3 May", "Share on X".
-_LABEL_PATTERNS = [re.compile(p) for p in (
-    r"^(posted|published|updated|last updated)( on| by| in| at)?\b",
-    r"^share (this|on|to|via|with)\b",
-    r"^(follow|like) (us|me)\b",
-    r"^(sign|log) (in|up|out)\b",
-    r"^reply to (this|topic|comment)\b",
-    r"^\d+ (comments?|replies|likes?|shares?|views?|reactions?|followers?)$",
-    r"^(comments?|replies|likes?|shares?|views?) ?\(?\d+\)?$",
-    r"^(click|tap) here\b",
-    r"^(read|see|view) (more|the full (article|post|story))\b",
-)]
+_LABEL_PATTERNS = [
+    re.compile(p)
+    for p in (
+        r"^(posted|published|updated|last updated)( on| by| in| at)?\b",
+        r"^share (this|on|to|via|with)\b",
+        r"^(follow|like) (us|me)\b",
+        r"^(sign|log) (in|up|out)\b",
+        r"^reply to (this|topic|comment)\b",
+        r"^\d+ (comments?|replies|likes?|shares?|views?|reactions?|followers?)$",
+        r"^(comments?|replies|likes?|shares?|views?) ?\(?\d+\)?$",
+        r"^(click|tap) here\b",
+        r"^(read|see|view) (more|the full (article|post|story))\b",
+    )
+]
 _COPYRIGHT = re.compile(r"^(copyright|©)\b")
 # Comment-editor and consent boilerplate, recognisable by its opening words at any length.
-_FORM_PATTERNS = re.compile("|".join((
+_FORM_OPENINGS = (
     r"^you can post now\b",
     r"^if you have an account\b",
     r"^pasted as rich text\b",
@@ -57,7 +65,8 @@ _FORM_PATTERNS = re.compile("|".join((
     r"^by (using|continuing to use|browsing) (this|our) (web)?site\b",
     r"^this (web)?site uses cookies\b",
     r"^we use cookies\b",
-)))
+)
+_FORM_PATTERNS = re.compile("|".join(_FORM_OPENINGS))
 _IMAGE_FILE = re.compile(r"^[\w.%()\[\]-]+\.(jpe?g|png|gif|webp|svg|bmp|avif|tiff?)(\?\S*)?$", re.IGNORECASE)
 _COOKIE = re.compile(r"\bcookies?\b")
 _COOKIE_CONTEXT = re.compile(
@@ -65,12 +74,14 @@ _COOKIE_CONTEXT = re.compile(
     r"advertising|disabled?|disabling|enable|visitors|preferences|categories|third[- ]party|tracking)\b"
 )
 _SUBSCRIBE = re.compile(r"^(subscribe|sign up|join)\b")
-_SUBSCRIBE_CONTEXT = re.compile(r"\b(newsletter|insights|updates|inbox|mailing list|email|free|our|today|now)\b")
+_SUBSCRIBE_CONTEXT = re.compile(
+    r"\b(newsletter|insights|updates|inbox|mailing list|email|free|our|today|now)\b"
+)
 _SENTENCE_END = ".!?…\"”’')"
 
 
 def normalize_whitespace(text: str) -> str:
-    """Unify line ends and spaces, drop invisible characters and trailing spaces, allow at most one blank line."""
+    """Unify line ends and spaces, drop invisible characters and trailing spaces, allow one blank line."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_INVISIBLE)
     # Leading indentation (Markdown code, nested lists) stays; runs of spaces after a word become one space.
     text = _TRAILING.sub("", _ODD_SPACES.sub(_squeeze, text))
@@ -118,12 +129,15 @@ def _strong_chrome(line: _Line) -> bool:
         return True
     if "cookie" in key and _COOKIE.search(key) and _COOKIE_CONTEXT.search(key):
         return True
-    return bool(line.words <= 12 and _SUBSCRIBE.match(key)
-                and (_SUBSCRIBE_CONTEXT.search(key) or _reads_as_label(line, 12)))
+    return bool(
+        line.words <= 12
+        and _SUBSCRIBE.match(key)
+        and (_SUBSCRIBE_CONTEXT.search(key) or _reads_as_label(line, 12))
+    )
 
 
 def strip_web_chrome(text: str) -> str:
-    """Drop lines that are navigation, sharing, comment-form, sign-up or cookie furniture; keep the article."""
+    """Drop navigation, sharing, comment-form, sign-up and cookie furniture lines; keep the article."""
     lines = text.split("\n")
     idx = [i for i, line in enumerate(lines) if line.strip()]
     parsed = [_Line.of(lines[i]) for i in idx]
@@ -153,7 +167,7 @@ def strip_web_chrome(text: str) -> str:
 
 
 def collapse_repeated_lines(text: str) -> str:
-    """Keep one of a run of identical non-blank lines (ignoring blank lines between them), e.g. a title shown 3x."""
+    """Keep one of a run of identical non-blank lines (blank lines between ignored), e.g. a title shown 3x."""
     out: list[str] = []
     last = None
     for line in text.split("\n"):

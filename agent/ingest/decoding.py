@@ -17,8 +17,11 @@ MAX_CONTROL_RATIO = 0.01  # a few stray escape codes are tolerated; binaries hav
 MIN_ASCII_RATIO_CP1252 = 0.7
 
 _BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),  # before UTF-16: FF FE is a prefix of both
-    (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),  # before UTF-16: FF FE is a prefix of both
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
 )
 _ALLOWED_CONTROLS = set("\t\n\r\f\v")
 
@@ -37,8 +40,9 @@ def decode_text(data: bytes) -> str:
             try:
                 text = data.decode(codec)
             except UnicodeDecodeError as exc:
-                raise IngestError(f"undecodable: has a {codec} byte-order mark but invalid bytes at {exc.start}") \
-                    from None
+                raise IngestError(
+                    f"undecodable: has a {codec} byte-order mark but invalid bytes at {exc.start}"
+                ) from None
             return text.lstrip("\ufeff")
     if b"\x00" in data:
         raise IngestError("binary file (contains NUL bytes), not text")
@@ -47,8 +51,9 @@ def decode_text(data: bytes) -> str:
     except UnicodeDecodeError as exc:
         text = _cp1252_or_none(data)
         if text is None:
-            raise IngestError(f"undecodable: not UTF-8 (bad byte at offset {exc.start}) and not plausible "
-                              f"cp1252 text") from None
+            raise IngestError(
+                f"undecodable: not UTF-8 (bad byte at offset {exc.start}) and not plausible cp1252 text"
+            ) from None
     if _control_ratio(text) > MAX_CONTROL_RATIO:
         raise IngestError("binary file (control characters), not text")
     return text

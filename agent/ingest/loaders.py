@@ -16,7 +16,12 @@ from agent.ingest.decoding import decode_text
 
 Kind = Literal["markdown", "text", "html", "pdf"]
 KINDS: dict[str, Kind] = {
-    ".md": "markdown", ".markdown": "markdown", ".txt": "text", ".html": "html", ".htm": "html", ".pdf": "pdf",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".txt": "text",
+    ".html": "html",
+    ".htm": "html",
+    ".pdf": "pdf",
 }
 MAX_PDF_PAGES = 2000
 MAX_EXTRACTED_CHARS = 5_000_000  # about 1,000 pages of dense prose; more smells like a decompression bomb
@@ -58,9 +63,10 @@ def unsupported_reason(path: Path) -> str:
     return f"unsupported file type {path.suffix or '(no extension)'!r}; supported: {', '.join(KINDS)}"
 
 
-def load(path: Path, max_bytes: int, *, max_pages: int = MAX_PDF_PAGES,
-         max_chars: int = MAX_EXTRACTED_CHARS) -> Document:
-    """Read and clean one file; FileRejected names the file for empty, binary, undecodable, too big or missing."""
+def load(
+    path: Path, max_bytes: int, *, max_pages: int = MAX_PDF_PAGES, max_chars: int = MAX_EXTRACTED_CHARS
+) -> Document:
+    """Read and clean one file; FileRejected if it is empty, binary, undecodable, too big or missing."""
     path = Path(path)
     if not path.exists():
         raise FileRejected(path, "no such file")
@@ -68,25 +74,44 @@ def load(path: Path, max_bytes: int, *, max_pages: int = MAX_PDF_PAGES,
         raise FileRejected(path, "not a regular file")
     if kind_of(path) is None:
         raise FileRejected(path, unsupported_reason(path))
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise FileRejected(path, f"too large ({size / 2**20:.1f} MB; the limit is {max_bytes / 2**20:.1f} MB)")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise FileRejected(path, f"cannot read ({exc.strerror or exc})") from None
+    data = read_limited(path, max_bytes)
     return load_bytes(path, data, max_bytes=max_bytes, max_pages=max_pages, max_chars=max_chars)
 
 
-def load_bytes(path: Path, data: bytes, *, max_bytes: int, max_pages: int = MAX_PDF_PAGES,
-               max_chars: int = MAX_EXTRACTED_CHARS) -> Document:
+def _too_large(path: Path, size: int, max_bytes: int) -> FileRejected:
+    return FileRejected(path, f"too large ({size / 2**20:.1f} MB; the limit is {max_bytes / 2**20:.1f} MB)")
+
+
+def read_limited(path: Path, max_bytes: int) -> bytes:
+    """The file's bytes, refusing files over the limit before (and while) reading them."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise _too_large(path, size, max_bytes)
+        with open(path, "rb") as fh:
+            data = fh.read(max_bytes + 1)  # a file growing while we read it still cannot pass the limit
+    except OSError as exc:
+        raise FileRejected(path, f"cannot read ({exc.strerror or exc})") from None
+    if len(data) > max_bytes:
+        raise _too_large(path, len(data), max_bytes)
+    return data
+
+
+def load_bytes(
+    path: Path,
+    data: bytes,
+    *,
+    max_bytes: int,
+    max_pages: int = MAX_PDF_PAGES,
+    max_chars: int = MAX_EXTRACTED_CHARS,
+) -> Document:
     """Parse bytes already read from `path` (the pipeline reads each file once to hash it)."""
     path = Path(path)
     kind = kind_of(path)
     if kind is None:
         raise FileRejected(path, unsupported_reason(path))
     if len(data) > max_bytes:
-        raise FileRejected(path, f"too large ({len(data) / 2**20:.1f} MB; the limit is {max_bytes / 2**20:.1f} MB)")
+        raise _too_large(path, len(data), max_bytes)
     if not data.strip():
         raise FileRejected(path, "empty file")
     meta: dict = {}
@@ -104,9 +129,7 @@ def load_bytes(path: Path, data: bytes, *, max_bytes: int, max_pages: int = MAX_
                 text, html_title = _html_text(raw)
             else:
                 text = clean_web_text(raw)
-    except FileRejected:
-        raise
-    except IngestError as exc:  # decoding problems carry only the reason
+    except IngestError as exc:  # the helpers give only the reason; name the file here
         raise FileRejected(path, str(exc)) from None
     if len(text) > max_chars:
         raise FileRejected(path, f"too much text ({len(text):,} characters; the limit is {max_chars:,})")
@@ -114,9 +137,13 @@ def load_bytes(path: Path, data: bytes, *, max_bytes: int, max_pages: int = MAX_
         raise FileRejected(path, "no text left after cleaning")
     title = _title(meta, text, html_title or pdf_title, path)
     return Document(
-        text=text, title=title, source=path.name, kind=kind,
+        text=text,
+        title=title,
+        source=path.name,
+        kind=kind,
         link=_meta_str(meta, "link") or _meta_str(meta, "url"),
-        author=_meta_str(meta, "author"), tags=_tags(meta.get("tags")),
+        author=_meta_str(meta, "author"),
+        tags=_tags(meta.get("tags")),
         source_title=_meta_str(meta, "source_title"),
     )
 
@@ -135,7 +162,7 @@ def _split_front_matter(raw: str) -> tuple[dict, str]:
         raise IngestError(f"front matter is not valid YAML{where}") from None
     if not isinstance(meta, dict):
         return {}, raw  # '---' rules around prose, not front matter
-    return meta, stripped.replace("\r\n", "\n")[match.end():]
+    return meta, stripped.replace("\r\n", "\n")[match.end() :]
 
 
 def _meta_str(meta: dict, key: str) -> str:
@@ -156,7 +183,9 @@ def _html_text(raw: str) -> tuple[str, str]:
 
     match = _HTML_TITLE.search(raw)
     html_title = " ".join(html_lib.unescape(match.group(1)).split()) if match else ""
-    extracted = trafilatura.extract(raw, output_format="markdown", include_comments=False, include_tables=True)
+    extracted = trafilatura.extract(
+        raw, output_format="markdown", include_comments=False, include_tables=True
+    )
     if not extracted:  # very short pages: fall back to all visible text, still chrome-filtered
         extracted = trafilatura.html2txt(raw) or ""
     return clean_web_text(extracted), html_title
@@ -195,7 +224,7 @@ def _pdf_text(data: bytes, max_pages: int, max_chars: int) -> tuple[str, str]:
 
 
 def _title(meta: dict, text: str, doc_title: str, path: Path) -> str:
-    """Front matter title, else the first Markdown H1, else the HTML/PDF title, else a short first line, else the stem."""
+    """Front matter title, else first Markdown H1, else HTML/PDF title, else a short first line, else stem."""
     for key in ("title", "source_title"):
         if _meta_str(meta, key):
             return _meta_str(meta, key)

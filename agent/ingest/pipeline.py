@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.ingest.chunking import chunk_document
-from agent.ingest.loaders import KINDS, FileRejected, kind_of, load_bytes, unsupported_reason
+from agent.ingest.loaders import KINDS, FileRejected, kind_of, load_bytes, read_limited, unsupported_reason
 from agent.types import Chunk
 
 # progress(stage, done, total); stage is "read" (files) or "index" (chunks embedded and written).
@@ -37,16 +37,19 @@ class IngestReport:
         return not self.failed
 
     def summary(self) -> str:
-        return (f"ingested {self.files} files ({len(self.added)} added, {len(self.updated)} updated, "
-                f"{len(self.unchanged)} unchanged), {self.chunks} chunks; {len(self.failed)} failed")
+        return (
+            f"ingested {self.files} files ({len(self.added)} added, {len(self.updated)} updated, "
+            f"{len(self.unchanged)} unchanged), {self.chunks} chunks; {len(self.failed)} failed"
+        )
 
 
-def _hidden(name: str) -> bool:
-    return name.startswith(".")
+def _skipped_in_walk(name: str) -> bool:
+    """Hidden files, and READMEs (they describe a folder of notes; named explicitly, they go in)."""
+    return name.startswith(".") or name.lower().split(".")[0] == "readme"
 
 
 def collect_files(paths: Iterable[Path | str]) -> tuple[list[Path], list[tuple[str, str]]]:
-    """Expand folders recursively (skipping hidden and unsupported files); explicit files must be supported."""
+    """Expand folders recursively (no hidden, README or unsupported files); named files must be supported."""
     files: list[Path] = []
     failed: list[tuple[str, str]] = []
     seen: set[Path] = set()
@@ -62,9 +65,12 @@ def collect_files(paths: Iterable[Path | str]) -> tuple[list[Path], list[tuple[s
         if path.is_dir():
             found = []
             for root, dirs, names in os.walk(path):  # does not follow symlinked folders, so no cycles
-                dirs[:] = sorted(d for d in dirs if not _hidden(d))
-                found += [Path(root) / n for n in sorted(names)
-                          if not _hidden(n) and kind_of(Path(n)) and (Path(root) / n).is_file()]
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                found += [
+                    Path(root) / n
+                    for n in sorted(names)
+                    if not _skipped_in_walk(n) and kind_of(Path(n)) and (Path(root) / n).is_file()
+                ]
             if not found:
                 failed.append((str(path), f"no supported files ({', '.join(KINDS)}) in this folder"))
             for f in found:
@@ -81,22 +87,14 @@ def collect_files(paths: Iterable[Path | str]) -> tuple[list[Path], list[tuple[s
     return files, failed
 
 
-def _read(path: Path, max_bytes: int) -> bytes:
-    try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise FileRejected(path, f"too large ({size / 2**20:.1f} MB; the limit is {max_bytes / 2**20:.1f} MB)")
-        with open(path, "rb") as fh:
-            data = fh.read(max_bytes + 1)  # a file growing while we read it still cannot exceed the limit
-    except OSError as exc:
-        raise FileRejected(path, f"cannot read ({exc.strerror or exc})") from None
-    if len(data) > max_bytes:
-        raise FileRejected(path, f"too large (over the {max_bytes / 2**20:.1f} MB limit)")
-    return data
-
-
-def ingest_paths(paths: Iterable[Path | str], settings: Any, index_path: Path | None = None,
-                 progress: Progress | None = None, *, index: Any = None) -> IngestReport:
+def ingest_paths(
+    paths: Iterable[Path | str],
+    settings: Any,
+    index_path: Path | None = None,
+    progress: Progress | None = None,
+    *,
+    index: Any = None,
+) -> IngestReport:
     """Ingest `paths` into the index; a file whose bytes hash as before is skipped, the rest are one apply."""
     report = IngestReport()
     files, report.failed = collect_files(paths)
@@ -117,21 +115,27 @@ def ingest_paths(paths: Iterable[Path | str], settings: Any, index_path: Path | 
             progress("read", n, len(files))
     if upserts:
         total = sum(len(chunks) for _, chunks in upserts.values())
-        index.apply(upserts, removals=(), progress=(lambda done, _t: progress("index", done, total))
-                    if progress else None)
+        index.apply(
+            upserts,
+            removals=(),
+            progress=(lambda done, todo: progress("index", done, todo)) if progress else None,
+        )
         report.chunks = total
     return report
 
 
-def _ingest_one(path: Path, max_bytes: int, known: dict, upserts: dict, origin: dict[str, Path],
-                report: IngestReport) -> None:
+def _ingest_one(
+    path: Path, max_bytes: int, known: dict, upserts: dict, origin: dict[str, Path], report: IngestReport
+) -> None:
     """Hash, and unless unchanged, load and chunk one file into `upserts`."""
     name = path.name
     if name in origin:
-        raise FileRejected(path, f"another file named {name!r} is in this batch ({origin[name]}); "
-                                 "sources are keyed by file name")
+        raise FileRejected(
+            path,
+            f"another file named {name!r} is in this batch ({origin[name]}); sources are keyed by file name",
+        )
     origin[name] = path
-    data = _read(path, max_bytes)
+    data = read_limited(path, max_bytes)
     digest = hashlib.sha256(data).hexdigest()
     previous = known.get(name)
     if previous is not None and previous.sha256 == digest:

@@ -1,0 +1,219 @@
+"""Query latency of hybrid search at 1k, 10k and 100k chunks, beside raw Chroma and raw BM25 on the same data.
+
+Chunks are synthetic: texts sampled (Zipf) from the vocabulary of corpus/*.md and RANDOM UNIT VECTORS inserted
+as precomputed embeddings (no model at build time). Query vectors are random too for the like-for-like
+comparison; the end-to-end figures embed the query with the real MiniLM model. Each size is built in one
+subprocess and queried in another, so each phase reports its own peak RSS. Prints one JSON object.
+  .venv/bin/python benchmarks/bench_query.py [--quick] [--sizes 1000,10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _util import ROOT, emit, machine, ms_stats, peak_rss_mb, run_phase
+
+PER_SOURCE = 100  # chunks per synthetic source file
+K = 4  # hits asked for, as the coach does; hybrid fetches max(20, 4k) candidates per retriever
+
+
+def vocabulary() -> list[str]:
+    words = re.findall(
+        r"[a-z]{3,}",
+        " ".join(p.read_text(encoding="utf-8").lower() for p in sorted((ROOT / "corpus").glob("*.md"))),
+    )
+    return sorted(set(words))
+
+
+def synthetic_texts(n: int, seed: int, low: int, high: int) -> list[str]:
+    """`n` texts of low..high words drawn Zipf-like, so BM25 sees realistic term statistics."""
+    vocab = np.array(vocabulary())
+    rng = np.random.default_rng(seed)
+    weights = 1.0 / np.arange(1, len(vocab) + 1)
+    weights /= weights.sum()
+    ranks = rng.permutation(len(vocab))  # which word is common is arbitrary, not alphabetical
+    lengths = rng.integers(low, high + 1, size=n)
+    draws = rng.choice(len(vocab), size=int(lengths.sum()), p=weights)
+    words = vocab[ranks[draws]]
+    bounds = np.concatenate([[0], np.cumsum(lengths)])
+    return [" ".join(words[bounds[i] : bounds[i + 1]]) + f" note{i}" for i in range(n)]
+
+
+def unit_vectors(n: int, seed: int) -> np.ndarray:
+    v = np.random.default_rng(seed).standard_normal((n, 384)).astype(np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def phase_build(size: int, home: Path) -> dict:
+    """Insert `size` synthetic chunks with precomputed vectors through Index.apply (one generation)."""
+    import agent.index as index_mod
+    from agent.embeddings import MiniLMEmbedder
+    from agent.settings import load_settings
+    from agent.types import Chunk
+
+    texts = synthetic_texts(size, seed=1, low=120, high=180)
+    row = {t: i for i, t in enumerate(texts)}
+    vectors = unit_vectors(size, seed=2)
+
+    class Precomputed:
+        """Looks vectors up instead of running the model; named as MiniLM so queries can use the real one."""
+
+        name, dim = MiniLMEmbedder.name, 384
+
+        def embed(self, batch: list[str]) -> np.ndarray:
+            return vectors[[row[t] for t in batch]]
+
+    index_mod.get_embedder = lambda _settings: Precomputed()
+    upserts: dict = {}
+    for start in range(0, size, PER_SOURCE):
+        source = f"synthetic-{start // PER_SOURCE:05d}.md"
+        chunks, offset = [], 0
+        for n, text in enumerate(texts[start : start + PER_SOURCE]):
+            chunks.append(
+                Chunk(
+                    id=f"{source}#{hashlib.sha256(text.encode()).hexdigest()[:12]}-{n}",
+                    source=source,
+                    title=source,
+                    text=text,
+                    chunk=n,
+                    start=offset,
+                    end=offset + len(text),
+                )
+            )
+            offset += len(text) + 2
+        upserts[source] = (hashlib.sha256(source.encode()).hexdigest(), chunks)
+    settings = load_settings(home=home, embedder="minilm", chroma_url="", index_bundled_corpus=False)
+    started = time.perf_counter()
+    index_mod.Index.open(settings).apply(upserts)
+    return {"build_s": round(time.perf_counter() - started, 2), "peak_rss_mb": peak_rss_mb()}
+
+
+def phase_query(size: int, home: Path, n_queries: int) -> dict:
+    """Time raw Chroma, raw BM25 and hybrid search per query, interleaved so load hits all three alike."""
+    from agent.generation import bm25_terms
+    from agent.index import Index
+    from agent.retrieval import HybridSearcher, candidate_count
+    from agent.settings import load_settings
+
+    settings = load_settings(home=home, embedder="minilm", chroma_url="", index_bundled_corpus=False)
+    started = time.perf_counter()
+    searcher = HybridSearcher(Index.open(settings, create=False), settings)
+    gen = searcher.index.generation
+    collection = searcher.index.collection(gen, searcher.embedder)
+    open_s = time.perf_counter() - started
+    bm25 = gen._bm25
+    n = candidate_count(K)
+    queries = synthetic_texts(n_queries, seed=3, low=5, high=12)
+    qvecs = unit_vectors(n_queries, seed=4)
+    timings: dict[str, list[float]] = {"raw_chroma": [], "raw_bm25": [], "hybrid": []}
+
+    def raw_chroma(i: int) -> None:
+        collection.query(query_embeddings=qvecs[i][None, :], n_results=n, include=["distances"])
+
+    def raw_bm25(i: int) -> None:
+        bm25.retrieve(bm25_terms([queries[i]]), k=n, show_progress=False, n_threads=0)
+
+    def hybrid(i: int) -> None:
+        searcher.search(queries[i], k=K, query_vector=qvecs[i])
+
+    calls = {"raw_chroma": raw_chroma, "raw_bm25": raw_bm25, "hybrid": hybrid}
+    for i in range(min(10, n_queries)):  # warm-up: first-touch page faults, lazy imports
+        for fn in calls.values():
+            fn(i)
+    for i in range(n_queries):
+        for name in list(calls) if i % 2 else list(reversed(calls)):
+            t = time.perf_counter()
+            calls[name](i)
+            timings[name].append(time.perf_counter() - t)
+    stats = {name: ms_stats(ts) for name, ts in timings.items()}
+    raw_sum = stats["raw_chroma"]["p95_ms"] + stats["raw_bm25"]["p95_ms"]
+
+    searcher.embedder.embed(["warm up the model"])
+    embed_t, e2e_t = [], []
+    for q in queries[: min(60, n_queries)]:
+        t = time.perf_counter()
+        searcher.embedder.embed([q])
+        embed_t.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        searcher.search(q, k=K)
+        e2e_t.append(time.perf_counter() - t)
+    return {
+        **stats,
+        "hybrid_p95_over_raw_sum": round(stats["hybrid"]["p95_ms"] / raw_sum, 3),
+        "query_embedding_minilm": ms_stats(embed_t),
+        "hybrid_end_to_end_with_minilm": ms_stats(e2e_t),
+        "open_searcher_s": round(open_s, 2),
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="1k and 10k only, fewer queries")
+    parser.add_argument("--sizes", default="")
+    parser.add_argument("--queries", type=int, default=0)
+    parser.add_argument("--phase", choices=["build", "query"])
+    parser.add_argument("--size", type=int)
+    parser.add_argument("--home", type=Path)
+    args = parser.parse_args()
+    if args.phase == "build":
+        emit(phase_build(args.size, args.home), compact=True)
+        return
+    if args.phase == "query":
+        emit(phase_query(args.size, args.home, args.queries), compact=True)
+        return
+    sizes = [int(s) for s in args.sizes.split(",") if s] or (
+        [1000, 10000] if args.quick else [1000, 10000, 100000]
+    )
+    n_queries = args.queries or (100 if args.quick else 300)
+    results = {}
+    for size in sizes:
+        with tempfile.TemporaryDirectory(prefix=f"bench-query-{size}-") as home:
+            build = run_phase(Path(__file__), "--phase", "build", "--size", str(size), "--home", home)
+            query = run_phase(
+                Path(__file__),
+                "--phase",
+                "query",
+                "--size",
+                str(size),
+                "--home",
+                home,
+                "--queries",
+                str(n_queries),
+            )
+        results[str(size)] = {"build": build, **query}
+    ten_k = results.get("10000")
+    emit(
+        {
+            "benchmark": "query",
+            "k": K,
+            "queries_per_size": n_queries,
+            "data": "synthetic texts (Zipf over corpus vocabulary, 120-180 words) with random unit vectors "
+            "inserted as precomputed embeddings; query vectors random for raw-vs-hybrid, real MiniLM "
+            "for end-to-end",
+            "raw_chroma": "collection.query(query_embeddings, n_results=20, include=['distances'])",
+            "raw_bm25": "bm25s retrieve(k=20) with the same tokenizer",
+            "sizes": results,
+            "goal_10k": None
+            if ten_k is None
+            else {
+                "hybrid_p95_ms": ten_k["hybrid"]["p95_ms"],
+                "under_50ms": ten_k["hybrid"]["p95_ms"] < 50,
+                "within_1_5x_raw_sum": ten_k["hybrid_p95_over_raw_sum"] <= 1.5,
+            },
+            "machine": machine(),
+        }
+    )
+
+
+if __name__ == "__main__":
+    main()
