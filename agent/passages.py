@@ -80,8 +80,9 @@ _MD_SPECIALS = set("\\`*_{}[]()<>#+-.!|~=:$&\"'")
 
 
 def escape_markdown(text: str) -> str:
-    """Text that Markdown shows verbatim: no live links, images, HTML or formatting (marks backslashed)."""
-    return "".join("\\" + ch if ch in _MD_SPECIALS else ch for ch in text)
+    """Text that Markdown shows verbatim: no live links, images, HTML or formatting; line breaks kept."""
+    escaped = "".join("\\" + ch if ch in _MD_SPECIALS else ch for ch in text)
+    return escaped.replace("\n", "  \n")  # two spaces make a hard break, so lists and addresses keep their lines
 
 
 def safe_link(url: str) -> str:

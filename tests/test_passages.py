@@ -71,6 +71,7 @@ def test_escape_markdown_neutralises_links_images_and_html():
     out = escape_markdown(text)
     assert "![" not in out and "](" not in out and "<b>" not in out and "**" not in out
     assert out.replace("\\", "") == text  # only backslashes were added
+    assert escape_markdown("Call:\n- 988\n\nthen") == "Call\\:  \n\\- 988  \n  \nthen"  # lines kept
 
 
 def test_safe_link_allows_only_plain_http_urls():

@@ -115,6 +115,21 @@ def test_model_output_and_documents_render_as_text(monkeypatch):
         assert "<script" not in block.proto.body and "<img" not in block.proto.body
 
 
+def test_crisis_turn_is_a_clear_callout_with_resources(no_corpus):
+    from agent.guardrails import check_input, safe_reply
+
+    message = "I want to end my life, I cannot go on."
+    at = app()
+    at.chat_input[0].set_value(message).run()
+    assert not at.exception
+    coach = at.chat_message[-1]
+    assert len(coach.error) == 1 and coach.error[0].icon == ":material/emergency:"
+    shown = coach.error[0].value
+    assert "  \n" in shown  # the resources keep their own lines
+    assert shown.replace("\\", "").replace("  \n", "\n") == safe_reply(check_input(message), message)
+    assert not coach.expander  # no coaching citations on a crisis turn
+
+
 def test_passage_with_markup_is_escaped_inside_the_highlight():
     from agent.passages import PassageView, highlighted_html
 
@@ -143,7 +158,7 @@ def test_sidebar_provider_switch_keeps_the_key_secret(no_corpus):
     assert at.session_state.api_key.get_secret_value() == "sk-secret-abcdefghijklmnop"
 
 
-def test_provider_down_is_a_friendly_error(monkeypatch):
+def test_provider_down_is_a_friendly_error(monkeypatch, no_corpus):
     monkeypatch.setenv("COACH_MAX_RETRIES", "0")
     monkeypatch.setenv("COACH_TIMEOUT", "3")
     at = app()
@@ -152,7 +167,9 @@ def test_provider_down_is_a_friendly_error(monkeypatch):
     at.text_input(key="_w_model").set_value("gemma").run()
     at.chat_input[0].set_value("My peers ignore my proposals.").run()
     assert not at.exception
-    assert at.error and "Something went wrong" not in at.error[0].value  # the provider's own one-line message
+    assert len(at.error) == 1 and "Something went wrong" not in at.error[0].value  # the provider's own line
+    assert "\n" not in at.error[0].value and "Traceback" not in at.error[0].value
+    assert at.chat_message[-2].markdown[0].value.startswith("My peers")  # the message stays on screen
 
 
 def test_library_upload_list_search_and_remove(no_corpus):

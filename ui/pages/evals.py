@@ -61,7 +61,7 @@ def metric_chart(rows) -> None:
         labelAngle=0, labelAlign="left", labelAnchor="start", labelOrient="top", labelFontSize=12
     )
     chart = alt.layer(bars, ticks).facet(row=alt.Row("metric:N", title=None, header=header))
-    st.altair_chart(chart.resolve_scale(x="independent"), width="content")
+    st.altair_chart(chart.resolve_scale(x="independent", y="independent"), width="content")
 
 
 def comparison_chart(comparisons) -> None:
@@ -71,7 +71,9 @@ def comparison_chart(comparisons) -> None:
     deltas = [c for c in comparisons if isinstance(c.get("delta"), (int, float)) and c.get("metric")]
     if not deltas:
         return
-    base = alt.Chart(alt.Data(values=deltas)).encode(y=alt.Y("metric:N", title=None))
+    base = alt.Chart(alt.Data(values=deltas)).encode(
+        y=alt.Y("metric:N", title=None, axis=alt.Axis(labelLimit=260))
+    )
     bars = base.mark_bar().encode(
         x=alt.X("delta:Q", title="candidate − baseline"),
         tooltip=[

@@ -1,0 +1,187 @@
+"""Meaning-based crisis check: each sentence vs a bank of crisis statements and a contrast bank of idioms (MiniLM)."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from agent.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+GROUPS = ("self_harm", "harm_to_others", "someone_else")
+LANGUAGES = ("de", "fr", "es", "pt", "nl", "it")
+MAX_UNITS = 256  # a message is capped at 8000 characters upstream; this only bounds pathological input
+_SENTENCE = re.compile(r"(?<=[.!?…;])[\"')\]]*\s+|\n+")
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+class ExemplarBank(BaseModel):
+    """prompts/crisis_exemplars.yaml: crisis statements by group, contrast statements, and the two cut-offs."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: int
+    threshold: float = Field(gt=0.0, lt=1.0)
+    margin: float = Field(ge=-1.0, lt=1.0)
+    crisis: dict[str, list[str]]
+    contrast: list[str] = Field(min_length=1)
+
+    @field_validator("crisis")
+    @classmethod
+    def _groups(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        allowed = {*GROUPS, *(f"self_harm_{lang}" for lang in LANGUAGES)}
+        unknown = sorted(set(v) - allowed)
+        if unknown:
+            raise ValueError(f"unknown crisis group(s) {', '.join(unknown)}; use {', '.join(sorted(allowed))}")
+        if not any(v.values()):
+            raise ValueError("the crisis bank is empty")
+        return v
+
+
+@dataclass(frozen=True)
+class UnitScore:
+    """How one sentence of a message compares with the two banks."""
+
+    text: str
+    crisis_sim: float
+    contrast_sim: float
+    group: str
+    exemplar: str
+
+    @property
+    def gap(self) -> float:
+        return self.crisis_sim - self.contrast_sim
+
+
+def default_bank_path() -> Path:
+    from agent.resources import prompts_dir
+
+    return prompts_dir() / "crisis_exemplars.yaml"
+
+
+@lru_cache(maxsize=4)
+def load_bank(path: Path | None = None) -> ExemplarBank:
+    """Read and validate the exemplar bank once per process; a broken file is one ConfigError line."""
+    import yaml
+
+    path = path or default_bank_path()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return ExemplarBank.model_validate(data)
+    except FileNotFoundError:
+        raise ConfigError(f"crisis exemplars: {path} is missing") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"crisis exemplars: {path.name} is not valid YAML: {str(exc).splitlines()[0]}") from None
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise ConfigError(f"crisis exemplars: {path.name}: {'.'.join(map(str, err['loc']))}: {err['msg']}") from None
+
+
+def split_units(message: str) -> list[str]:
+    """The sentences of a message (line breaks and sentence punctuation), blank ones dropped, capped."""
+    units = [s.strip() for s in _SENTENCE.split(message) if s and _WORD.search(s)]
+    return units[:MAX_UNITS]
+
+
+class CrisisScorer:
+    """The embedded banks; `score` compares every sentence of a message with both."""
+
+    def __init__(self, bank: ExemplarBank, embedder: Any) -> None:
+        self.bank = bank
+        self.embedder = embedder
+        pairs = [(group, text) for group, texts in bank.crisis.items() for text in texts]
+        self.groups = [g for g, _ in pairs]
+        self.exemplars = [t for _, t in pairs]
+        vectors = embedder.embed(self.exemplars + list(bank.contrast))
+        self.crisis = vectors[: len(pairs)]
+        self.contrast = vectors[len(pairs):]
+
+    def score(self, message: str) -> list[UnitScore]:
+        """One score per sentence of `message`, in order."""
+        units = split_units(message)
+        if not units:
+            return []
+        vectors = self.embedder.embed(units)
+        crisis = vectors @ self.crisis.T
+        contrast = vectors @ self.contrast.T
+        best = crisis.argmax(axis=1)
+        return [UnitScore(u, float(crisis[i, best[i]]), float(contrast[i].max()), self.groups[best[i]],
+                          self.exemplars[best[i]]) for i, u in enumerate(units)]
+
+    def flagged(self, scores: list[UnitScore], threshold: float | None = None,
+                margin: float | None = None) -> UnitScore | None:
+        """The most crisis-like sentence that clears both cut-offs, or None."""
+        t = self.bank.threshold if threshold is None else threshold
+        m = self.bank.margin if margin is None else margin
+        hits = [s for s in scores if s.crisis_sim >= t and s.gap >= m]
+        return max(hits, key=lambda s: s.crisis_sim) if hits else None
+
+
+def _minilm() -> Any:
+    """The real MiniLM model, whatever settings.embedder says: the hash fake has no notion of meaning."""
+    from agent.embeddings import get_embedder
+
+    return get_embedder("minilm")
+
+
+class _Stage:
+    """The process-wide scorer, built on first use under a lock; a failure is remembered and logged once."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.scorer: CrisisScorer | None = None
+        self.error = ""
+
+    def get(self) -> CrisisScorer | None:
+        if self.scorer is not None or self.error:
+            return self.scorer
+        with self.lock:
+            if self.scorer is None and not self.error:
+                try:
+                    self.scorer = CrisisScorer(load_bank(), _minilm())
+                except Exception as exc:  # noqa: BLE001 - any failure must leave the keyword rules in charge
+                    self.error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+                    log.warning("crisis check: meaning-based stage unavailable (%s); using keyword rules only",
+                                self.error)
+        return self.scorer
+
+
+_STAGE = _Stage()
+
+
+def semantic_stage() -> CrisisScorer | None:
+    """The loaded scorer, or None when the model or bank cannot be loaded (already logged)."""
+    return _STAGE.get()
+
+
+def stage_error() -> str:
+    """Why the meaning-based stage is off ("" when it is on or not yet loaded)."""
+    return _STAGE.error
+
+
+def reset_stage() -> None:
+    """Forget the loaded scorer or the remembered failure (tests, or after fixing the model install)."""
+    global _STAGE
+    _STAGE = _Stage()
+
+
+def semantic_crisis(message: str) -> UnitScore | None:
+    """The sentence that reads as a crisis statement, or None (also None when the stage is unavailable)."""
+    scorer = semantic_stage()
+    if scorer is None:
+        return None
+    try:
+        return scorer.flagged(scorer.score(message))
+    except Exception as exc:  # noqa: BLE001 - a runtime model fault must not take the keyword rules down with it
+        log.warning("crisis check: meaning-based stage failed on a message (%s); keyword rules only",
+                    type(exc).__name__)
+        return None
