@@ -9,7 +9,7 @@ from agent.guardrails_rules import Match, load_rules
 from agent.guardrails_text import encoded_payloads, fold
 from agent.types import Safety
 
-__all__ = ["check_document", "check_input", "check_output", "make_canary", "neutralize", "safe_reply"]
+__all__ = ["check_document", "check_input", "check_output", "check_rules", "make_canary", "neutralize", "safe_reply"]
 
 _REASON_GROUP = re.compile(r"^[a-z_]+/([a-z_]+)")
 
@@ -25,7 +25,24 @@ def _safety(m: Match, note: str = "") -> Safety:
 
 
 def check_input(message: str) -> Safety:
-    """Decide what to do with a user message; the first rule category that matches wins."""
+    """Decide what to do with a user message: keyword rules first, then (unless they found a crisis) meaning."""
+    safety = check_rules(message)
+    if safety.category == "crisis" or not message or not message.strip():
+        return safety
+    from agent.guardrails_semantic import semantic_crisis  # numpy + the model: only once the rules pass
+
+    # Crisis beats every other category, so a referral or redirect is checked too ("he screams at me, I'll ...").
+    hit = semantic_crisis(message)
+    if hit is None:
+        return safety
+    unit = hit.text if len(hit.text) <= 80 else hit.text[:77] + "..."
+    return Safety(category="crisis", action="crisis_resources",
+                  reason=f"crisis/{hit.group}: meaning: '{unit}' is like '{hit.exemplar}' "
+                         f"({hit.crisis_sim:.2f}, contrast {hit.contrast_sim:.2f})")
+
+
+def check_rules(message: str) -> Safety:
+    """The keyword rules alone (deterministic, microseconds): the first rule category that matches wins."""
     if not message or not message.strip():
         return Safety()
     m = _match(message)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import re
 import threading
@@ -32,6 +34,7 @@ class ExemplarBank(BaseModel):
     version: int
     threshold: float = Field(gt=0.0, lt=1.0)
     margin: float = Field(ge=-1.0, lt=1.0)
+    top_k: int = Field(default=2, ge=1, le=10)  # similarity = mean of the k nearest: one odd neighbour can't decide
     crisis: dict[str, list[str]]
     contrast: list[str] = Field(min_length=1)
 
@@ -86,6 +89,38 @@ def load_bank(path: Path | None = None) -> ExemplarBank:
         raise ConfigError(f"crisis exemplars: {path.name}: {'.'.join(map(str, err['loc']))}: {err['msg']}") from None
 
 
+def vectors_path(bank_path: Path | None = None) -> Path:
+    """Where the bank's precomputed vectors live: beside the YAML, same stem, .npz."""
+    return (bank_path or default_bank_path()).with_suffix(".npz")
+
+
+def bank_key(bank: ExemplarBank, embedder_name: str) -> str:
+    """Identifies the vectors of exactly these texts under exactly this model."""
+    body = json.dumps({"model": embedder_name, "crisis": bank.crisis, "contrast": bank.contrast}, sort_keys=True)
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def save_vectors(bank: ExemplarBank, embedder: Any, path: Path | None = None) -> Path:
+    """Embed both banks and write them with their key (run after editing the bank: python -m ...semantic)."""
+    path = path or vectors_path()
+    texts = [t for texts in bank.crisis.values() for t in texts] + list(bank.contrast)
+    np.savez(path, key=np.array(bank_key(bank, embedder.name)), vectors=embedder.embed(texts).astype(np.float32))
+    return path
+
+
+def _stored_vectors(bank: ExemplarBank, embedder_name: str, path: Path | None) -> np.ndarray | None:
+    """The shipped vectors when they match the bank and model, else None (and the caller embeds afresh)."""
+    path = path or vectors_path()
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if str(data["key"]) == bank_key(bank, embedder_name):
+                return np.array(data["vectors"], dtype=np.float32)
+    except (OSError, KeyError, ValueError):
+        pass
+    log.warning("crisis check: %s is missing or stale; embedding the exemplar bank now (slower start)", path.name)
+    return None
+
+
 def split_units(message: str) -> list[str]:
     """The sentences of a message (line breaks and sentence punctuation), blank ones dropped, capped."""
     units = [s.strip() for s in _SENTENCE.split(message) if s and _WORD.search(s)]
@@ -95,13 +130,15 @@ def split_units(message: str) -> list[str]:
 class CrisisScorer:
     """The embedded banks; `score` compares every sentence of a message with both."""
 
-    def __init__(self, bank: ExemplarBank, embedder: Any) -> None:
+    def __init__(self, bank: ExemplarBank, embedder: Any, vectors_file: Path | None = None) -> None:
         self.bank = bank
         self.embedder = embedder
         pairs = [(group, text) for group, texts in bank.crisis.items() for text in texts]
         self.groups = [g for g, _ in pairs]
         self.exemplars = [t for _, t in pairs]
-        vectors = embedder.embed(self.exemplars + list(bank.contrast))
+        vectors = _stored_vectors(bank, embedder.name, vectors_file)
+        if vectors is None:  # embedding ~400 sentences costs seconds on a busy machine; the file saves that
+            vectors = embedder.embed(self.exemplars + list(bank.contrast))
         self.crisis = vectors[: len(pairs)]
         self.contrast = vectors[len(pairs):]
 
@@ -114,7 +151,8 @@ class CrisisScorer:
         crisis = vectors @ self.crisis.T
         contrast = vectors @ self.contrast.T
         best = crisis.argmax(axis=1)
-        return [UnitScore(u, float(crisis[i, best[i]]), float(contrast[i].max()), self.groups[best[i]],
+        crisis_sim, contrast_sim = _top_mean(crisis, self.bank.top_k), _top_mean(contrast, self.bank.top_k)
+        return [UnitScore(u, float(crisis_sim[i]), float(contrast_sim[i]), self.groups[best[i]],
                           self.exemplars[best[i]]) for i, u in enumerate(units)]
 
     def flagged(self, scores: list[UnitScore], threshold: float | None = None,
@@ -124,6 +162,12 @@ class CrisisScorer:
         m = self.bank.margin if margin is None else margin
         hits = [s for s in scores if s.crisis_sim >= t and s.gap >= m]
         return max(hits, key=lambda s: s.crisis_sim) if hits else None
+
+
+def _top_mean(sims: np.ndarray, k: int) -> np.ndarray:
+    """Per row, the mean of the k largest similarities."""
+    k = min(k, sims.shape[1])
+    return np.partition(sims, sims.shape[1] - k, axis=1)[:, -k:].mean(axis=1)
 
 
 def _minilm() -> Any:
@@ -185,3 +229,7 @@ def semantic_crisis(message: str) -> UnitScore | None:
         log.warning("crisis check: meaning-based stage failed on a message (%s); keyword rules only",
                     type(exc).__name__)
         return None
+
+
+if __name__ == "__main__":
+    print(save_vectors(load_bank(), _minilm()))

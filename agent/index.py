@@ -249,6 +249,7 @@ class Index:
         for col in client.list_collections():
             name = col if isinstance(col, str) else col.name
             if name.startswith(prefix) and name not in keep_cols:
+                # Best effort: a collection that cannot be dropped now is retried at the next apply.
                 with contextlib.suppress(Exception):
                     client.delete_collection(name)
 

@@ -88,6 +88,7 @@ class GenerationBuilder:
         kept_chunks = [c for s in sorted(kept) for c in cur.chunks_for(s)] if cur else []
         missing = self._copy(kept_chunks, cur)
         todo = missing + [c for _, chunks in fresh.values() for c in chunks]
+        todo.sort(key=lambda c: len(c.text))  # similar lengths per batch: less padding for the model
         for start in range(0, len(todo), EMBED_BATCH):
             batch = todo[start : start + EMBED_BATCH]
             self._add(batch, self.embedder.embed([c.text for c in batch]))

@@ -12,7 +12,7 @@ from agent.errors import ConfigError
 
 DEFAULT_MODELS = {
     "openai": "gpt-4o-mini",
-    "anthropic": "claude-3-5-haiku-latest",
+    "anthropic": "claude-haiku-4-5",
     "ollama": "llama3.2",
     "openai-compatible": "local",
     "llamacpp": "gguf",

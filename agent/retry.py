@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import random
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, TypeVar
 
 from agent.errors import ProviderError
 
@@ -117,7 +118,7 @@ def call_with_retry(fn: Callable[[], T], *, provider: str, policy: RetryPolicy,
     while True:
         try:
             return fn()
-        except Exception as exc:  # noqa: BLE001 - classified below; unknown exceptions are re-raised
+        except Exception as exc:
             fault = classify(exc)
             if fault is None:
                 raise
@@ -143,7 +144,7 @@ def stream_with_retry(make: Callable[[], Iterator[T]], *, provider: str, policy:
     yield from head
     try:
         yield from it
-    except Exception as exc:  # noqa: BLE001 - a fault after output started cannot be retried invisibly
+    except Exception as exc:
         fault = classify(exc)
         if fault is None:
             raise

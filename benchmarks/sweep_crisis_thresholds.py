@@ -44,7 +44,7 @@ def _rate(flags: list[bool]) -> float:
 def main(argv: list[str]) -> None:
     from agent.embeddings import get_embedder
     from agent.evals.safety_eval import load_cases
-    from agent.guardrails import check_input
+    from agent.guardrails import check_rules
     from agent.guardrails_semantic import CrisisScorer, load_bank
 
     base = ROOT / "evals" / "safety"
@@ -55,10 +55,7 @@ def main(argv: list[str]) -> None:
     others = [c.message for c in red if c.expect != "crisis"]
     scorer = CrisisScorer(load_bank(), get_embedder("minilm"))
     scores = {m: scorer.score(m) for m in {*crisis, *ordinary, *turns, *others}}
-    rule = {m: check_input(m).category for m in scores}  # semantic stage off? no: measured below per (t, m)
-    from agent.guardrails import rules_only
-
-    rule = {m: rules_only(m).category for m in scores}
+    rule = {m: check_rules(m).category for m in scores}
     rows = []
     for t100 in range(40, 76):
         for m100 in range(-4, 21):
@@ -75,7 +72,7 @@ def main(argv: list[str]) -> None:
             })
     current = next(r for r in rows if (r["threshold"], r["margin"]) == (load_bank().threshold, load_bank().margin))
     ok = [r for r in rows if r["sem_fa_ordinary"] <= 0.01 and r["sem_fa_turns"] <= 0.01 and r["steals"] <= 2]
-    best = sorted(ok, key=lambda r: (-r["sem_recall"], -r["margin"], -r["threshold"]))[:15]
+    best = sorted(ok, key=lambda r: (-r["recall"], -r["sem_recall"], r["sem_fa_ordinary"] + r["sem_fa_turns"]))[:8]
     missed = [m for m in crisis if rule[m] != "crisis" and scorer.flagged(scores[m]) is None]
     alarms = [{"message": m, "unit": h.text, "sim": round(h.crisis_sim, 3), "contrast": round(h.contrast_sim, 3),
                "exemplar": h.exemplar} for m in [*ordinary, *turns, *others]

@@ -26,6 +26,8 @@ CACHE = Path(os.environ.get("COACH_TEST_CACHE", Path.home() / ".cache" / "socrat
 GGUF = CACHE / "gemma-3-270m-q4_k_m.gguf"
 ALIAS = "gemma"
 START_TIMEOUT = 90.0
+# One thread by default: on 2 shared, busy cores, 2 threads ran at 0.4-0.7 tokens/s and 1 thread at 6-11.
+THREADS = os.environ.get("COACH_TEST_LLAMA_THREADS", "1")
 
 
 @dataclass(frozen=True)
@@ -88,10 +90,9 @@ def start_server() -> LlamaServer:
     require(_have("llama_cpp"), "llama-cpp-python is not installed ([local] extra)")
     model = assemble_gguf()
     port = _free_port()
-    log = CACHE / f"llama-server-{port}.log"
-    threads = os.environ.get("COACH_TEST_LLAMA_THREADS", "2")
+    log = CACHE / "llama-server.log"  # the last run's log, for when a test fails
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", ALIAS,
-           "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--n_threads", threads,
+           "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--n_threads", THREADS,
            "--chat_format", "chatml"]
     with open(log, "wb") as out:
         _process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)

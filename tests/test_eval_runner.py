@@ -172,6 +172,11 @@ def test_offline_run_grades_every_case_and_writes_reports(small_root, tmp_path):
     data = json.loads(paths["json"].read_text(encoding="utf-8"))
     assert data["passed"] is False and data["missed"] == [result.gate[1].line()]
     assert "coaching.one_question_share" in data["variants"]["offline/default"]["metrics"]
+    from agent.eval_view import view_report  # the UI's reader understands the report
+
+    view = view_report(data)
+    row = next(r for r in view.rows if r.metric == "coaching.case_pass_rate")
+    assert row.threshold == 0.9 and row.passed is False and view.passed is False
     html = paths["html"].read_text(encoding="utf-8")
     assert "<svg" in html and "&lt;script&gt;" in html and "<script" not in html and "&lt;b&gt;really" in html
     assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")

@@ -73,7 +73,10 @@ class FaultServer:
                 for k, v in (headers or {}).items():
                     self.send_header(k, v)
                 self.end_headers()
-                self.wfile.write(payload)
+                try:
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (the timeout case): that is the point of the test
 
             def _stream(self, body):
                 self.send_response(200)
@@ -206,3 +209,10 @@ def test_stream_retries_before_the_first_token_then_streams_the_reply(server):
     assert len(srv.times) == 2 and srv.bodies[1]["stream"] is True
     assert isinstance(final, EngineOutput) and "".join(deltas) == final.reply
     assert len(deltas) > 3
+
+
+def test_stream_falls_back_to_plain_json_when_tools_are_rejected(server):
+    srv = server.reset([("status", 400), ("stream",)])
+    items = list(engine_for(srv.port).stream(INP))
+    assert "tools" in srv.bodies[0] and "tools" not in srv.bodies[1]
+    assert "".join(items[:-1]) == items[-1].reply and items[-1].phase == "reality"

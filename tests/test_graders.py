@@ -265,6 +265,7 @@ def test_single_quoted_words_are_theirs_and_keep_the_reflection():
 
 def test_reflections_that_restate_a_need_are_not_advice_but_direct_advice_is():
     assert not g.is_advice("It sounds like you need to give him feedback today.")
+    assert not g.is_advice("When QUOTED, I imagine that feels unnerving, as if you should already know it all.")
     assert g.is_advice("You need to give him feedback today.")
     assert not g.is_advice("What have you tried so far?")
     assert g.is_advice("Have you tried talking to him?")

@@ -11,7 +11,7 @@ from agent.memory import open_store
 from agent.providers import build_chat_model
 from agent.settings import load_settings
 from agent.types import Chunk, Hit
-from tests.conftest_llm import gemma_path, llama_server  # noqa: F401  (session fixtures)
+from tests.conftest_llm import THREADS, gemma_path, llama_server  # noqa: F401  (session fixtures)
 
 pytestmark = [pytest.mark.slow, pytest.mark.llm, pytest.mark.timeout(900)]
 
@@ -54,4 +54,5 @@ def test_server_stream_yields_text_then_the_output(llama_server):  # noqa: F811
 
 def test_in_process_llamacpp_provider_gives_a_valid_output(gemma_path):  # noqa: F811
     settings = settings_for(provider="llamacpp", model_path=str(gemma_path), max_tokens=160)
-    assert_valid(LLMEngine(build_chat_model(settings), settings).respond(INP))
+    model = build_chat_model(settings).model_copy(update={"n_threads": int(THREADS)})
+    assert_valid(LLMEngine(model, settings).respond(INP))

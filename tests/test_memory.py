@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import socket
 import sqlite3
+import sys
 import threading
 
 import pytest
@@ -13,11 +15,16 @@ from agent.memory import NotFound, PeerRecord, Store, open_store, redact
 from agent.memory_sql import SCHEMA_VERSION
 from agent.settings import load_settings
 from agent.types import Citation, CoachTurn, Commitment, Opener, Safety
+from tests.conftest_pg import pg_server, pg_url  # noqa: F401  (fixtures)
+
+BACKENDS = ["sqlite", pytest.param("postgres", marks=[pytest.mark.slow, pytest.mark.postgres])]
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = open_store(load_settings(home=tmp_path / "h"))
+@pytest.fixture(params=BACKENDS)
+def store(request, tmp_path):
+    """The same tests on SQLite and on PostgreSQL."""
+    url = request.getfixturevalue("pg_url") if request.param == "postgres" else ""
+    s = open_store(load_settings(home=tmp_path / "h", database_url=url))
     yield s
     s.close()
 
@@ -30,7 +37,8 @@ CIT = Citation(source="a.md", title="On ownership", chunk=2, text="Owning my par
                start=10, end=50)
 
 
-def test_new_database_is_migrated_in_wal_mode(store, tmp_path):
+def test_new_database_is_migrated_in_wal_mode(tmp_path):
+    open_store(load_settings(home=tmp_path / "h")).close()
     conn = sqlite3.connect(tmp_path / "h" / "coach.db")
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -231,3 +239,18 @@ def test_postgres_url_needs_the_right_scheme(tmp_path):
 
 def test_store_type_is_exported():
     assert Store.record_turn.__doc__
+
+
+def test_postgres_without_psycopg_names_the_extra(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "psycopg", None)
+    with pytest.raises(ConfigError, match=r"needs the \[postgres\] extra"):
+        open_store(load_settings(home=tmp_path, database_url="postgresql://u@127.0.0.1:1/db"))
+
+
+def test_unreachable_postgres_is_a_one_line_error(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(ConfigError, match="cannot connect to PostgreSQL") as info:
+        open_store(load_settings(home=tmp_path, database_url=f"postgresql://u@127.0.0.1:{port}/db"))
+    assert "\n" not in str(info.value)

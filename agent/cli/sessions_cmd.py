@@ -7,7 +7,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
@@ -90,7 +90,7 @@ def sessions_delete(session_id: str = typer.Argument(..., help="The session id (
 @friendly
 def sessions_export(session_id: str = typer.Argument(..., help="The session id (see `coach sessions`)."),
                     fmt: str = typer.Option("md", "--format", "-f", help="md (readable transcript) or json."),
-                    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write to this file.")) -> None:
+                    out: Path | None = typer.Option(None, "--out", "-o", help="Write to this file.")) -> None:
     """Export a session as Markdown or JSON, to stdout or a file."""
     from agent.errors import ConfigError
 

@@ -6,7 +6,8 @@ import hashlib
 import json
 import secrets
 import time
-from typing import Any, Iterator, Literal
+from collections.abc import Iterator
+from typing import Any, Literal
 
 from langchain_core.messages import AIMessage, HumanMessage
 from pydantic import BaseModel, Field
@@ -180,6 +181,10 @@ class LLMEngine:
                     yield delta
         except ProviderError as exc:
             self._log(messages, mode, content or args, started, str(exc))
+            if mode == "tools" and not sent and "HTTP 400" in str(exc):
+                self._tools = None  # this model or server rejects tool calls: plain JSON from now on
+                yield from self.stream(inp)
+                return
             raise
         raw = clean_text(args or content)
         self._log(messages, mode, raw, started)

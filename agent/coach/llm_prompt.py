@@ -12,7 +12,7 @@ from agent.types import Hit
 
 MAX_ITEM_TOKENS = 300  # one very long old message must not crowd out the rest of the history
 MAX_ASKED = 40
-_DELIMITER = re.compile(r"<\s*(/?)\s*passages?\b", re.I)
+_DELIMITER = re.compile(r"<\s*(/?)\s*passages?\b", re.IGNORECASE)
 _LABELS = {"user": "Person", "coach": "Coach", "summary": "Summary"}
 
 

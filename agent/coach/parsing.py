@@ -13,7 +13,7 @@ from agent.types import Citation, Commitment, Hit, Opener, Phase
 PHASES: tuple[str, ...] = get_args(Phase)
 MAX_QUESTIONS = 2
 MAX_OPENERS = 3
-_FENCE = re.compile(r"```[a-zA-Z]*\s*(.*?)(?:```|$)", re.S)
+_FENCE = re.compile(r"```[a-zA-Z]*\s*(.*?)(?:```|$)", re.DOTALL)
 _CHAT_MARKERS = re.compile(r"<\|im_(?:start|end)\|>(?:assistant|user|system)?|<end_of_turn>|<start_of_turn>\w*|</s>")
 _TRAILING_COMMA = re.compile(r",\s*([}\]])")
 _SENTENCE = re.compile(r"[^.!?\n]*\?")

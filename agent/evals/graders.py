@@ -83,7 +83,8 @@ _DOUBLE_RE = re.compile(
 
 
 _REFLECTIVE_FRAME = re.compile(
-    r"^(?:so,?\s+)?(?:it\s+(?:sounds|seems|looks)|sounds\s+like|you\s+(?:said|mentioned|feel|felt|told|described|"
+    r"^(?:when\b[^,]*,\s*)?(?:so,?\s+)?(?:i\s+imagine|i\s+guess|my\s+sense\s+is|i\s+wonder\s+if|"
+    r"it\s+(?:sounds|seems|looks)|sounds\s+like|you\s+(?:said|mentioned|feel|felt|told|described|"
     r"say|seem|sound|'re\s+saying|are\s+saying)|on\s+(?:the\s+)?one\s+hand|part\s+of\s+you|(?:what\s+)?i'm\s+hearing|"
     r"i\s+hear|when\s+you\s+say)\b")
 

@@ -60,12 +60,32 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name)
 
 
+def corpus_fingerprint() -> str:
+    """sha256 over the bundled corpus's file names and bytes: the eval index is rebuilt when it changes."""
+    import hashlib
+
+    from agent.resources import corpus_dir
+
+    digest = hashlib.sha256()
+    root = corpus_dir()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
+
+
 def _searcher(base: Any) -> Any:
-    """A searcher over the bundled corpus only, in an eval index kept per embedder so reruns skip ingest."""
+    """A searcher over the bundled corpus only, kept per embedder and corpus version so reruns skip ingest."""
+    import shutil
+
     from agent.retrieval import open_searcher
 
     settings = base.model_copy(update={"index_bundled_corpus": True})
-    return open_searcher(settings, index_path=base.home / "eval" / f"index-{settings.embedder}")
+    folder = base.home / "eval"
+    current = folder / f"index-{settings.embedder}-{corpus_fingerprint()}"
+    for stale in folder.glob(f"index-{settings.embedder}-*"):
+        if stale != current:
+            shutil.rmtree(stale, ignore_errors=True)
+    return open_searcher(settings, index_path=current)
 
 
 def _external(suite: str, target: Target, runner: TargetRunner, opts: RunOptions, cache: dict[str, SuiteRun],
