@@ -254,3 +254,28 @@ def test_judge_scores_land_in_suite_metrics_with_spread(small_root, tmp_path, mo
     assert run.metrics["judge_form"] == 3.0 and run.metrics["judge_socratic"] == 3.0
     assert run.metrics["judge_spread"] > 0 and run.cases[0].judge["form"].std > 1
     assert "non_leading" in fake.calls[0][0].content  # the rubric prompt, not the coach prompt
+
+
+# --- suites owned by others ---------------------------------------------------------------------------------
+
+def test_external_results_are_folded_tolerantly():
+    from agent.evals.external import fold
+
+    run = fold("safety", "t", {"metrics": {"recall_crisis": 0.9, "nested": {"value": 0.5}, "skip": "text"},
+                               "cases": [{"id": "a", "passed": True}, {"id": "b", "passed": False, "detail": "why"}]})
+    assert run.metrics == {"recall_crisis": 0.9, "nested": 0.5, "case_pass_rate": 0.5}
+    assert [c.passed for c in run.cases] == [True, False] and run.cases[1].asserts[0].detail == "why"
+    misses = fold("retrieval", "t", {"metrics": {"hit": 0.8}, "cases": [{"id": "q", "passed": False}],
+                                     "complete_cases": False})
+    assert misses.misses_only and "case_pass_rate" not in misses.metrics
+
+
+def test_a_missing_suite_module_fails_the_gate_by_name(monkeypatch):
+    from agent.evals import external
+    from agent.evals.orchestrate import _gate
+
+    monkeypatch.setitem(external.MODULES, "safety", "agent.evals.no_such_eval")
+    run = external.run_external("safety", "t", {})
+    assert run.error == "agent.evals.no_such_eval is not available"
+    results = _gate({"safety": {"accuracy": Threshold(min=0.9)}}, [run])
+    assert [(r.metric, r.passed) for r in results] == [("accuracy", False), ("suite_ran", False)]

@@ -7,7 +7,7 @@ import math
 import re
 import tempfile
 import time
-from datetime import UTC, datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +95,8 @@ def _external(suite: str, target: Target, runner: TargetRunner, opts: RunOptions
     def coach_factory() -> Any:
         n = len(cache) + 1
         settings = target_settings(runner.settings, target, runner.home / f"{suite}-{n:03d}")
-        return make_coach(settings, runner.spy, runner.chat_model(0))[0]
+        searcher = runner.spy if runner.spy.inner is not None else None  # None: the Coach opens its own
+        return make_coach(settings, searcher, runner.chat_model(0))[0]
 
     if suite in cache:  # target-independent suites run once and are shared by both sides
         return cache[suite].model_copy(update={"target": target.name})
@@ -169,7 +170,7 @@ def run_eval(opts: RunOptions, base_settings: Any = None, progress: Progress | N
                         targets=targets, thresholds=thresholds)
     cache: dict[str, SuiteRun] = {}
     with tempfile.TemporaryDirectory(prefix="coach-eval-") as tmp:
-        searcher = _searcher(base) if yaml_suites or "safety" in opts.suites else None
+        searcher = _searcher(base) if yaml_suites else None
         for target in targets:
             runner = TargetRunner(target, base, searcher, Path(tmp) / _safe(target.name), opts, progress)
             for name in opts.suites:
