@@ -6,13 +6,15 @@ import contextlib
 import fcntl
 import os
 import shutil
+import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from agent.doctor import Check, ok, one_line, problem, repaired
-from agent.generation import BM25_DIR, META, Generation, bm25_terms, gen_number
+from agent.generation import BM25_B, BM25_DIR, BM25_K1, META, STORE, Generation, bm25_terms, gen_number
+from agent.types import Chunk
 
 BATCH = 1000
 SAMPLE_IDS = 64  # ids looked up in Chroma on top of the count, spread over the generation
@@ -64,9 +66,13 @@ def _set_current(root: Path, name: str) -> None:
     os.replace(tmp, root / "CURRENT")
 
 
-def check_current(root: Path, fix: bool) -> tuple[Check, Generation | None]:
+def current_name(root: Path) -> str:
+    return (root / "CURRENT").read_text(encoding="ascii").strip() if (root / "CURRENT").is_file() else ""
+
+
+def check_current(root: Path, fix: bool, bm25: Check | None = None) -> tuple[Check, Generation | None]:
     """CURRENT names a complete generation; with fix, fall back to the newest complete one."""
-    name = (root / "CURRENT").read_text(encoding="ascii").strip() if (root / "CURRENT").is_file() else ""
+    name = current_name(root)
     folders = sorted((p for p in (root / "gens").glob("g*") if gen_number(p.name) is not None),
                      key=lambda p: gen_number(p.name) or 0, reverse=True) if (root / "gens").is_dir() else []
     if name:
@@ -74,6 +80,8 @@ def check_current(root: Path, fix: bool) -> tuple[Check, Generation | None]:
         if gen is not None:
             return ok("index.current", f"{name}: {gen.count} chunks from {len(gen.sources())} sources"), gen
         broken = f"CURRENT names {name} but {why}"
+        if bm25 is not None and bm25.status == "problem":
+            return problem("index.current", f"{name} cannot open until its BM25 index is rebuilt (see index.bm25)"), None
     else:
         if not any((p / META).is_file() for p in folders):
             return ok("index.current", "empty index (nothing ingested yet)"), None
@@ -128,32 +136,69 @@ def check_chroma(index: Any, gen: Generation, fix: bool) -> Check:
     return repaired("index.chroma", f"{why}; rebuilt {col.count()} vectors from {gen.name}/vectors.npy")
 
 
-def check_bm25(gen: Generation, fix: bool) -> Check:
-    """The BM25 index loads and covers every chunk; with fix, rebuild it from the chunk store."""
-    if gen.count == 0:
+def _chunk_count(folder: Path) -> int:
+    db = sqlite3.connect(f"file:{folder / STORE}?mode=ro", uri=True)
+    try:
+        return int(db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
+    finally:
+        db.close()
+
+
+def _chunks_in_order(folder: Path) -> Iterator[Chunk]:
+    """The generation's chunks in position order, straight from its chunk store."""
+    db = sqlite3.connect(f"file:{folder / STORE}?mode=ro", uri=True)
+    try:
+        for (data,) in db.execute("SELECT data FROM chunks ORDER BY pos"):
+            yield Chunk.model_validate_json(data)
+    finally:
+        db.close()
+
+
+def _rebuild_bm25(folder: Path, count: int) -> None:
+    """A fresh BM25 index from the chunk store, written beside the old one and swapped in."""
+    fresh = folder / (BM25_DIR + ".rebuild")
+    shutil.rmtree(fresh, ignore_errors=True)
+    try:
+        from agent.generation_writer import write_bm25
+    except ImportError:  # the writer that streams terms; without it, bm25s builds the same index in memory
+        import bm25s
+
+        bm25 = bm25s.BM25(k1=BM25_K1, b=BM25_B)
+        bm25.index(bm25_terms([c.text for c in _chunks_in_order(folder)]), show_progress=False)
+        bm25.save(str(fresh), show_progress=False)
+    else:
+        write_bm25(fresh, _chunks_in_order(folder), count)
+    shutil.rmtree(folder / BM25_DIR, ignore_errors=True)
+    os.replace(fresh, folder / BM25_DIR)
+
+
+def check_bm25(folder: Path, fix: bool) -> Check | None:
+    """The BM25 index of a written generation loads and covers every chunk; with fix, rebuild it.
+
+    Runs on the folder before the generation is opened, since a generation without BM25 does not open.
+    None when the folder is not a written generation (the current check says what is wrong with it).
+    """
+    if not (folder / META).is_file() or not (folder / STORE).is_file():
+        return None
+    try:
+        count = _chunk_count(folder)
+    except sqlite3.Error:
+        return None
+    if count == 0:
         return ok("index.bm25", "empty generation: no BM25 index needed")
     import bm25s
 
-    folder = gen.folder / BM25_DIR
     try:
-        n = int(bm25s.BM25.load(str(folder), show_progress=False).scores["num_docs"])
-        why = "" if n == gen.count else f"BM25 covers {n} documents, the chunk store {gen.count}"
+        n = int(bm25s.BM25.load(str(folder / BM25_DIR), show_progress=False).scores["num_docs"])
+        why = "" if n == count else f"BM25 covers {n} documents, the chunk store {count}"
     except Exception as exc:  # noqa: BLE001 - a missing or damaged file shows up as many exception types
-        why = f"BM25 index does not load ({one_line(exc)})"
+        why = f"BM25 index of {folder.name} does not load ({one_line(exc)})"
     if not why:
         return ok("index.bm25", f"loads, {n} documents")
     if not fix:
         return problem("index.bm25", f"{why}; `coach doctor --repair` rebuilds it")
-    texts = [c.text for s in range(0, gen.count, BATCH)
-             for c in gen.chunks_at(list(range(s, min(s + BATCH, gen.count))))]
-    fresh = gen.folder / (BM25_DIR + ".rebuild")
-    shutil.rmtree(fresh, ignore_errors=True)
-    bm25 = bm25s.BM25(k1=1.2, b=0.75)
-    bm25.index(bm25_terms(texts), show_progress=False)
-    bm25.save(str(fresh), show_progress=False)
-    shutil.rmtree(folder, ignore_errors=True)
-    os.replace(fresh, folder)
-    return repaired("index.bm25", f"{why}; rebuilt over {len(texts)} chunks")
+    _rebuild_bm25(folder, count)
+    return repaired("index.bm25", f"{why}; rebuilt over {count} chunks")
 
 
 def check_query(index: Any, gen: Generation, settings: Any) -> Check:
@@ -235,8 +280,12 @@ def check_index(settings: Any, root: Path, repair: bool) -> list[Check]:
     with try_write_lock(root) as locked:
         checks = [ok("index.lock", "write lock free" if locked else "an ingest is writing (lock held by a "
                      "live process; a killed one releases it)")]
-        current, gen = check_current(root, repair and locked)
+        name = current_name(root)
+        bm25 = check_bm25(root / "gens" / name, repair and locked) if name else None
+        current, gen = check_current(root, repair and locked, bm25)
         checks.append(current)
+        if bm25 is not None:
+            checks.append(bm25)
         if gen is None:
             return checks
         try:
@@ -244,7 +293,6 @@ def check_index(settings: Any, root: Path, repair: bool) -> list[Check]:
 
             index = Index.open(settings, root)
             checks.append(check_chroma(index, gen, repair and locked))
-            checks.append(check_bm25(gen, repair and locked))
             checks.append(check_query(index, index.generation or gen, settings))
             checks.append(check_leftovers(index, gen, root, locked, repair))
         except Exception as exc:  # noqa: BLE001 - a check that cannot run is itself a problem to report

@@ -130,7 +130,7 @@ def check_turns(store: Any, fix: bool) -> Check:
     summary = f"{_n(len(rows), 'session')}, {_n(turns, 'turn')}" + (f" ({empty} without turns)" if empty else "")
     if not broken:
         return ok("store.turns", f"{summary}, every turn whole")
-    first = sorted(broken)[0]
+    first = min(broken)
     if not fix:
         return problem("store.turns", f"{len(broken)} sessions have half-recorded or unnumbered turns (first: "
                                       f"{first}); `coach doctor --repair` keeps only the whole ones")
@@ -167,7 +167,9 @@ def check_store(settings: Any, repair: bool) -> list[Check]:
 
     checks: list[Check] = []
     path = settings.db_path
-    if not settings.database_url:
+    if settings.database_url:
+        checks.append(ok("store.integrity", "PostgreSQL: pages and foreign keys are the server's to check"))
+    else:
         if not path.is_file():
             return [ok("store", f"no database yet at {path}")]
         try:

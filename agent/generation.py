@@ -1,9 +1,11 @@
-"""One index generation on disk: chunk store + source manifest (SQLite), vectors (.npy) and BM25 (bm25s)."""
+"""One index generation on disk: chunk store + source manifest (SQLite), vectors (.npy) and BM25 (bm25s).
+
+Reading lives here; agent.generation_writer writes a generation folder.
+"""
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import sqlite3
 import threading
@@ -13,6 +15,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
+from agent.errors import IndexMissing
 from agent.types import Chunk
 
 META = "meta.json"  # written last: a generation folder without it is incomplete
@@ -31,6 +34,24 @@ _SUFFIXES = (
     ("s", "", 4),
 )
 _GEN_NAME = re.compile(r"^g(\d{6,})$")
+
+
+class GenerationDamaged(IndexMissing):
+    """A generation folder that is missing, incomplete or unreadable; `reason` says which part."""
+
+    def __init__(self, folder: Path, reason: str) -> None:
+        self.folder, self.reason = folder, reason
+        super().__init__(
+            f"index at {folder.parent.parent} is damaged (generation {folder.name}: {reason}); "
+            "run `coach doctor --repair`"
+        )
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, FileNotFoundError):
+        return f"{Path(exc.filename or '?').name} is missing"
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text[:120]
 
 
 class SourceInfo(BaseModel):
@@ -70,65 +91,30 @@ def bm25_terms(texts: list[str]) -> list[list[str]]:
     return [[light_stem(t) for t in doc] for doc in tokens]
 
 
-def _fsync_tree(root: Path) -> None:
-    for dirpath, _, files in os.walk(root):
-        for name in files:
-            with open(os.path.join(dirpath, name), "rb") as fh:
-                os.fsync(fh.fileno())
-        fd = os.open(dirpath, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def write_generation(
-    folder: Path,
-    chunks: list[Chunk],
-    vectors: np.ndarray,
-    sources: dict[str, SourceInfo],
-    meta: dict[str, Any],
-) -> None:
-    """Write every file of a generation, fsync them, and only then its meta.json."""
-    folder.mkdir(parents=True)
-    db = sqlite3.connect(folder / STORE)
-    with db:
-        db.execute(
-            "CREATE TABLE chunks (pos INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, source TEXT NOT NULL,"
-            " chunk INTEGER NOT NULL, start INTEGER NOT NULL, end_ INTEGER NOT NULL, data TEXT NOT NULL)"
-        )
-        db.execute("CREATE INDEX chunks_source ON chunks (source, chunk)")
-        db.execute("CREATE TABLE sources (source TEXT PRIMARY KEY, data TEXT NOT NULL)")
-        db.executemany(
-            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)",
-            ((i, c.id, c.source, c.chunk, c.start, c.end, c.model_dump_json()) for i, c in enumerate(chunks)),
-        )
-        db.executemany(
-            "INSERT INTO sources VALUES (?, ?)", ((s.source, s.model_dump_json()) for s in sources.values())
-        )
-    db.close()
-    np.save(folder / VECTORS, np.ascontiguousarray(vectors, dtype=np.float32))
-    if chunks:
-        import bm25s
-
-        bm25 = bm25s.BM25(k1=BM25_K1, b=BM25_B)
-        bm25.index(bm25_terms([c.text for c in chunks]), show_progress=False)
-        bm25.save(str(folder / BM25_DIR), show_progress=False)
-    _fsync_tree(folder)
-    tmp = folder / (META + ".tmp")
-    tmp.write_text(json.dumps({**meta, "count": len(chunks)}, indent=1), encoding="utf-8")
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, folder / META)
-
-
 class Generation:
     """A read-only view of one complete generation; arrays are loaded once, chunk records on demand."""
 
     def __init__(self, folder: Path) -> None:
+        """Load the generation in `folder`; raises GenerationDamaged when any part is missing or unreadable."""
         self.folder = folder
         self.name = folder.name
-        self.meta: dict[str, Any] = json.loads((folder / META).read_text(encoding="utf-8"))
+        self._bm25: Any = None
+        if not folder.is_dir():
+            raise GenerationDamaged(folder, "its folder is missing")
+        try:
+            self._load(folder)
+        except sqlite3.Error as exc:
+            raise GenerationDamaged(folder, f"{STORE}: {_reason(exc)}") from None
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise GenerationDamaged(folder, _reason(exc)) from None
+
+    def _load(self, folder: Path) -> None:
+        try:
+            self.meta: dict[str, Any] = json.loads((folder / META).read_text(encoding="utf-8"))
+        except ValueError:
+            raise ValueError(f"{META} is not valid JSON") from None
+        if not isinstance(self.meta, dict) or "collection" not in self.meta:
+            raise ValueError(f"{META} names no collection")
         # immutable=1: the file never changes after it is written, so SQLite skips locking entirely.
         self._db = sqlite3.connect(
             f"file:{folder / STORE}?mode=ro&immutable=1", uri=True, check_same_thread=False
@@ -144,7 +130,10 @@ class Generation:
         self.vectors: np.ndarray = (
             np.load(folder / VECTORS, mmap_mode="r") if rows else np.zeros((0, 384), np.float32)
         )
-        self._bm25: Any = None
+        if self.vectors.ndim != 2 or self.vectors.shape[0] != len(rows):
+            raise ValueError(f"{VECTORS} holds {self.vectors.shape[0]} vectors for {len(rows)} chunks")
+        if rows and not (folder / BM25_DIR).is_dir():
+            raise FileNotFoundError(2, "missing", str(folder / BM25_DIR))
 
     @property
     def count(self) -> int:
@@ -163,7 +152,10 @@ class Generation:
         if self._bm25 is None and self.ids:
             import bm25s
 
-            self._bm25 = bm25s.BM25.load(str(self.folder / BM25_DIR), show_progress=False)
+            try:
+                self._bm25 = bm25s.BM25.load(str(self.folder / BM25_DIR), show_progress=False)
+            except Exception as exc:  # noqa: BLE001 - a damaged bm25s folder fails in many ways
+                raise GenerationDamaged(self.folder, f"BM25 index does not load: {_reason(exc)}") from None
 
     def bm25_top(self, query: str, n: int) -> tuple[np.ndarray, np.ndarray]:
         """Positions and scores of the best `n` BM25 matches with a positive score, best first."""
@@ -182,35 +174,32 @@ class Generation:
         top = top[scores[top] > 0]
         return top, scores[top]
 
+    def _rows(self, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        try:
+            with self._db_lock:
+                return self._db.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise GenerationDamaged(self.folder, f"{STORE}: {_reason(exc)}") from None
+
     def chunks_at(self, positions: list[int]) -> list[Chunk]:
         """The chunk records at `positions`, in that order."""
         if not positions:
             return []
         marks = ",".join("?" * len(positions))
-        with self._db_lock:
-            rows = self._db.execute(
-                f"SELECT pos, data FROM chunks WHERE pos IN ({marks})", [int(p) for p in positions]
-            ).fetchall()
+        rows = self._rows(f"SELECT pos, data FROM chunks WHERE pos IN ({marks})", [int(p) for p in positions])
         by_pos = {pos: data for pos, data in rows}
         return [Chunk.model_validate_json(by_pos[int(p)]) for p in positions]
 
     def chunks_for(self, source: str) -> list[Chunk]:
-        with self._db_lock:
-            rows = self._db.execute(
-                "SELECT data FROM chunks WHERE source = ? ORDER BY chunk", (source,)
-            ).fetchall()
+        rows = self._rows("SELECT data FROM chunks WHERE source = ? ORDER BY chunk", (source,))
         return [Chunk.model_validate_json(r[0]) for r in rows]
 
     def ids_for(self, source: str) -> list[str]:
-        with self._db_lock:
-            rows = self._db.execute(
-                "SELECT id FROM chunks WHERE source = ? ORDER BY chunk", (source,)
-            ).fetchall()
+        rows = self._rows("SELECT id FROM chunks WHERE source = ? ORDER BY chunk", (source,))
         return [r[0] for r in rows]
 
     def sources(self) -> dict[str, SourceInfo]:
-        with self._db_lock:
-            rows = self._db.execute("SELECT data FROM sources ORDER BY source").fetchall()
+        rows = self._rows("SELECT data FROM sources ORDER BY source")
         infos = (SourceInfo.model_validate_json(r[0]) for r in rows)
         return {s.source: s for s in infos}
 

@@ -32,13 +32,23 @@ def check_input(message: str) -> Safety:
     from agent.guardrails_semantic import semantic_crisis  # numpy + the model: only once the rules pass
 
     # Crisis beats every other category, so a referral or redirect is checked too ("he screams at me, I'll ...").
-    hit = semantic_crisis(message)
+    hit = semantic_crisis(message, ruled_out=_not_a_threat)
     if hit is None:
         return safety
     unit = hit.text if len(hit.text) <= 80 else hit.text[:77] + "..."
     return Safety(category="crisis", action="crisis_resources",
                   reason=f"crisis/{hit.group}: meaning: '{unit}' is like '{hit.exemplar}' "
                          f"({hit.crisis_sim:.2f}, contrast {hit.contrast_sim:.2f})")
+
+
+def _not_a_threat(sentence: str) -> frozenset[str]:
+    """{"harm_to_others"} when the rules' own idiom list explains the sentence (negated intent, "he'll kill me")."""
+    rules = load_rules()
+    crisis = next(c for c in rules.categories if c.name == "crisis")
+    group = next(g for g in crisis.groups if g.name == "harm_to_others")
+    if group.exclude is not None and group.exclude.search(rules.normalise(sentence)):
+        return frozenset({"harm_to_others"})
+    return frozenset()
 
 
 def check_rules(message: str) -> Safety:

@@ -15,13 +15,24 @@ from typing import Any
 from urllib.parse import urlparse
 
 from agent.embeddings import Embedder, chroma_embedding_function, get_embedder, register_chroma_functions
-from agent.errors import ConfigError, IndexMissing, IngestError
-from agent.generation import Generation, SourceInfo, gen_number
+from agent.errors import CoachError, ConfigError, IndexMissing, IngestError
+from agent.generation import Generation, GenerationDamaged, SourceInfo, gen_number
 from agent.types import Chunk
 
-__all__ = ["Index", "SourceInfo"]
+__all__ = ["ChromaUnavailable", "Index", "SourceInfo"]
 
 CURRENT = "CURRENT"
+CHROMA_TIMEOUT_S = 30.0  # per HTTP request to a Chroma server; chromadb's own client waits forever
+REPAIR_HINT = "run `coach doctor --repair`"
+
+
+class ChromaUnavailable(IndexMissing):
+    """The Chroma server is down or failing, or the embedded Chroma store cannot be used."""
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 160 else text[:157] + "..."
 
 
 def _fsync_dir(path: Path) -> None:
@@ -51,7 +62,7 @@ class Index:
         """Open (and with create, make) the index at `path` or settings.index_dir."""
         root = Path(path or settings.index_dir).expanduser()
         if not create and not (root / CURRENT).is_file():
-            raise IndexMissing(f"no index at {root}")
+            raise IndexMissing(f"no index at {root}; build one with `coach ingest PATH --index {root}`")
         if create:
             try:
                 (root / "gens").mkdir(parents=True, exist_ok=True)
@@ -80,7 +91,7 @@ class Index:
     def refresh(self) -> bool:
         """Follow CURRENT if another process moved it; True when the generation changed."""
         with self._lock:
-            missing = None
+            failed: tuple[str, GenerationDamaged] | None = None
             for _ in range(5):
                 name = self.current_name()
                 if name == (self._gen.name if self._gen else None):
@@ -88,15 +99,13 @@ class Index:
                 if name is None:
                     self._gen = None
                     return True
-                if name == missing:
-                    raise IndexMissing(
-                        f"index at {self.root} is damaged (generation {name} is missing); "
-                        "delete the folder and ingest again"
-                    )
+                if failed is not None and failed[0] == name:
+                    raise failed[1]
                 try:
                     gen = Generation(self.gens / name)
-                except FileNotFoundError:
-                    missing = name  # collected between reading CURRENT and loading it: read CURRENT again
+                except GenerationDamaged as exc:
+                    # Perhaps collected between reading CURRENT and loading it: read CURRENT again.
+                    failed = (name, exc)
                     continue
                 old, self._gen = self._gen, gen
                 if old is not None:
@@ -141,13 +150,50 @@ class Index:
                         ssl=parsed.scheme == "https",
                         settings=chroma_settings,
                     )
-                except ValueError as exc:  # chromadb reports an unreachable server as ValueError
-                    raise ConfigError(f"cannot reach Chroma server at {url}: {exc}") from None
+                except Exception as exc:  # noqa: BLE001 - chromadb reports an unreachable server as ValueError
+                    raise self.chroma_failure(exc) from None
+                _bound_http_timeout(self._client)
             else:
-                self._client = chromadb.PersistentClient(
-                    path=str(self.root / "chroma"), settings=chroma_settings
-                )
+                try:
+                    self._client = chromadb.PersistentClient(
+                        path=str(self.root / "chroma"), settings=chroma_settings
+                    )
+                except Exception as exc:  # noqa: BLE001 - a damaged store shows up as many exception types
+                    raise self.chroma_failure(exc) from None
         return self._client
+
+    def chroma_where(self) -> str:
+        """Where the vectors live, for messages: the server URL or the embedded store's folder."""
+        url = getattr(self.settings, "chroma_url", "")
+        return f"Chroma server at {url}" if url else f"Chroma store in {self.root / 'chroma'}"
+
+    def chroma_failure(self, exc: BaseException) -> CoachError:
+        """One line for a Chroma failure: an unreachable server, or a store that errs."""
+        url = getattr(self.settings, "chroma_url", "")
+        if isinstance(exc, CoachError):
+            return exc
+        if url and _is_timeout(exc):
+            return ChromaUnavailable(
+                f"Chroma server at {url} did not answer within {CHROMA_TIMEOUT_S:g} s; check that it is running"
+            )
+        if url and _is_unreachable(exc):
+            return ChromaUnavailable(
+                f"Chroma server at {url} is not reachable; start it or unset COACH_CHROMA_URL"
+            )
+        hint = "check the server's log" if url else REPAIR_HINT
+        return ChromaUnavailable(f"{self.chroma_where()} failed ({_one_line(exc)}); {hint}")
+
+    @contextlib.contextmanager
+    def chroma_guard(self) -> Iterator[None]:
+        """Turn Chroma and HTTP failures inside the block into one-line ChromaUnavailable errors."""
+        try:
+            yield
+        except CoachError:
+            raise
+        except Exception as exc:
+            if not _is_chroma_failure(exc):
+                raise
+            raise self.chroma_failure(exc) from None
 
     def collection_name(self, gen: str) -> str:
         return f"coach_{self.namespace}_{gen}"
@@ -160,13 +206,13 @@ class Index:
             from chromadb.errors import NotFoundError
 
             try:
-                col = client.get_collection(
-                    gen.collection, embedding_function=chroma_embedding_function(embedder)
-                )
+                with self.chroma_guard():
+                    col = client.get_collection(
+                        gen.collection, embedding_function=chroma_embedding_function(embedder)
+                    )
             except NotFoundError:
                 raise IndexMissing(
-                    f"index at {self.root}: Chroma collection {gen.collection} is missing; "
-                    "re-run `coach ingest`"
+                    f"index at {self.root}: Chroma collection {gen.collection} is missing; {REPAIR_HINT}"
                 ) from None
             built_with = (col.metadata or {}).get("embedder")
             if built_with != embedder.name:
@@ -205,7 +251,8 @@ class Index:
 
         _check_upserts(upserts)
         embedder = get_embedder(self.settings)
-        with self.write_lock():
+        # A server dying mid-build leaves CURRENT on the old generation; its partial collection is collected later.
+        with self.write_lock(), self.chroma_guard():
             self.refresh()
             self.collect_garbage()
             if self._gen is not None and GenerationBuilder.is_noop(
@@ -262,6 +309,40 @@ class Index:
             "previous": self._gen.name if self._gen else None,
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
         }
+
+
+def _bound_http_timeout(client: Any) -> None:
+    """Give the Chroma HTTP client a timeout, so a hung server fails a search instead of freezing it."""
+    import httpx
+
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if isinstance(session, httpx.Client):
+        session.timeout = httpx.Timeout(CHROMA_TIMEOUT_S, connect=min(3.0, CHROMA_TIMEOUT_S))
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    import httpx
+
+    return isinstance(exc, httpx.TimeoutException | TimeoutError)
+
+
+def _is_unreachable(exc: BaseException) -> bool:
+    import httpx
+
+    if isinstance(exc, httpx.TransportError | ConnectionError | TimeoutError):
+        return True
+    return isinstance(exc, ValueError) and "could not connect" in str(exc).lower()
+
+
+def _is_chroma_failure(exc: BaseException) -> bool:
+    """Errors that come from Chroma or the HTTP link to it (not our own bugs)."""
+    import httpx
+    from chromadb.errors import ChromaError, NotFoundError
+
+    if isinstance(exc, NotFoundError):
+        return False  # callers handle a missing collection themselves
+    chroma_or_link = ChromaError | httpx.HTTPError | ConnectionError | TimeoutError
+    return isinstance(exc, chroma_or_link) or _is_unreachable(exc)
 
 
 def _check_upserts(upserts: dict[str, tuple[str, list[Chunk]]]) -> None:

@@ -1,4 +1,8 @@
-"""Builds one new index generation: copies kept chunks' vectors from Chroma, embeds new ones, writes files."""
+"""Builds one new index generation: copies kept chunks' vectors from Chroma, embeds new ones, writes files.
+
+Everything streams in batches: kept sources are read a group at a time, vectors go straight to Chroma and to
+the generation folder, so memory grows with the batch, not with the index.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from agent.embeddings import Embedder, chroma_embedding_function
-from agent.generation import Generation, SourceInfo, gen_name, write_generation
+from agent.generation import Generation, SourceInfo, gen_name
+from agent.generation_writer import GenerationWriter
 from agent.types import Chunk
 
 if TYPE_CHECKING:
@@ -27,8 +32,10 @@ class GenerationBuilder:
         self.name = gen_name(number)
         self.folder = index.gens / self.name
         self._pending: list[tuple[Chunk, np.ndarray]] = []
-        self.records: list[tuple[Chunk, np.ndarray]] = []
         self._col: Any = None
+        self._writer: Any = None
+        self._pos: dict[str, int] = {}
+        self._total = self._done = 0
 
     @staticmethod
     def unchanged(
@@ -70,10 +77,17 @@ class GenerationBuilder:
                 kept[source] = before  # copy, don't re-embed
             else:
                 fresh[source] = (_source_info(source, sha, chunks), chunks)
-        if not reuse and cur is not None:
-            # Vectors from another embedder live in another space: re-embed the kept texts.
-            fresh.update({s: (info, cur.chunks_for(s)) for s, info in kept.items()})
-            kept = {}
+        # Vectors from another embedder live in another space: kept chunks are re-embedded.
+        copy_from = cur if reuse else None
+
+        # Every chunk's final position (by source, then chunk number) is fixed before anything is written,
+        # so batches can land in any order and no list of all records is ever held.
+        ids: dict[str, list[str]] = {s: cur.ids_for(s) for s in kept} if cur else {}
+        ids.update(
+            {s: [c.id for c in sorted(chunks, key=lambda c: c.chunk)] for s, (_, chunks) in fresh.items()}
+        )
+        self._pos = {cid: n for n, cid in enumerate(cid for s in sorted(ids) for cid in ids[s])}
+        del ids
 
         client = self.index.client()
         col_name = self.index.collection_name(self.name)
@@ -84,35 +98,39 @@ class GenerationBuilder:
             embedding_function=chroma_embedding_function(self.embedder),
             metadata={"embedder": self.embedder.name, "generation": self.name},
         )
-
-        kept_chunks = [c for s in sorted(kept) for c in cur.chunks_for(s)] if cur else []
-        missing = self._copy(kept_chunks, cur)
-        todo = missing + [c for _, chunks in fresh.values() for c in chunks]
-        todo.sort(key=lambda c: len(c.text))  # similar lengths per batch: less padding for the model
-        for start in range(0, len(todo), EMBED_BATCH):
-            batch = todo[start : start + EMBED_BATCH]
-            self._add(batch, self.embedder.embed([c.text for c in batch]))
-            if progress:
-                progress(start + len(batch), len(todo))
-        self._flush()
-
-        self.records.sort(key=lambda r: (r[0].source, r[0].chunk))
-        sources = {**kept, **{s: info for s, (info, _) in fresh.items()}}
-        vectors = (
-            np.stack([v for _, v in self.records])
-            if self.records
-            else np.zeros((0, self.embedder.dim), np.float32)
-        )
-        write_generation(
-            self.folder,
-            [c for c, _ in self.records],
-            vectors,
-            dict(sorted(sources.items())),
-            self.index.new_meta(self.name, self.embedder),
-        )
+        self._writer = GenerationWriter(self.folder, len(self._pos), self.embedder.dim)
+        try:
+            fresh_chunks = [c for _, chunks in fresh.values() for c in chunks]
+            self._total = len(fresh_chunks) + (0 if copy_from else sum(i.n_chunks for i in kept.values()))
+            self._done = 0
+            missing: list[Chunk] = []
+            for group in _source_groups(kept, COPY_BATCH):
+                chunks = [c for s in group for c in cur.chunks_for(s)]
+                if copy_from is not None:
+                    missing += self._copy(chunks, copy_from)
+                else:
+                    self._embed(chunks, progress)
+            self._total += len(missing)
+            self._embed(missing + fresh_chunks, progress)
+            self._flush()
+            sources = {**kept, **{s: info for s, (info, _) in fresh.items()}}
+            self._writer.finish(dict(sorted(sources.items())), self.index.new_meta(self.name, self.embedder))
+        except BaseException:
+            self._writer.abort()
+            raise
         return self.name
 
-    def _copy(self, chunks: list[Chunk], cur: Any) -> list[Chunk]:
+    def _embed(self, chunks: list[Chunk], progress: Callable[[int, int], None] | None) -> None:
+        """Embed in batches of similar length (less padding for the model), reporting progress."""
+        ordered = sorted(chunks, key=lambda c: len(c.text))
+        for start in range(0, len(ordered), EMBED_BATCH):
+            batch = ordered[start : start + EMBED_BATCH]
+            self._add(batch, self.embedder.embed([c.text for c in batch]))
+            self._done += len(batch)
+            if progress:
+                progress(self._done, self._total)
+
+    def _copy(self, chunks: list[Chunk], cur: Generation) -> list[Chunk]:
         """Copy stored vectors of unchanged chunks into the new collection; return any Chroma lacked."""
         if not chunks:
             return []
@@ -122,18 +140,15 @@ class GenerationBuilder:
             batch = chunks[start : start + COPY_BATCH]
             got = old_col.get(ids=[c.id for c in batch], include=["embeddings"])
             by_id = dict(zip(got["ids"], got["embeddings"]))
-            for chunk in batch:
-                vec = by_id.get(chunk.id)
-                if vec is None:
-                    missing.append(chunk)
-                else:
-                    self._add([chunk], np.asarray(vec, dtype=np.float32)[None, :])
+            found = [c for c in batch if by_id.get(c.id) is not None]
+            missing += [c for c in batch if by_id.get(c.id) is None]
+            if found:
+                self._add(found, np.asarray([by_id[c.id] for c in found], dtype=np.float32))
         return missing
 
     def _add(self, chunks: list[Chunk], vectors: np.ndarray) -> None:
-        for chunk, vec in zip(chunks, vectors):
-            self._pending.append((chunk, vec))
-            self.records.append((chunk, vec))
+        self._writer.add([self._pos[c.id] for c in chunks], chunks, vectors)
+        self._pending.extend(zip(chunks, vectors))
         if len(self._pending) >= COPY_BATCH:
             self._flush()
 
@@ -146,6 +161,19 @@ class GenerationBuilder:
             metadatas=[{"source": c.source, "chunk": c.chunk} for c, _ in self._pending],
         )
         self._pending = []
+
+
+def _source_groups(sources: dict[str, SourceInfo], size: int) -> list[list[str]]:
+    """Source names in sorted order, grouped so that each group holds about `size` chunks."""
+    groups: list[list[str]] = [[]]
+    filled = 0
+    for name in sorted(sources):
+        if groups[-1] and filled + sources[name].n_chunks > size:
+            groups.append([])
+            filled = 0
+        groups[-1].append(name)
+        filled += sources[name].n_chunks
+    return [g for g in groups if g]
 
 
 def _source_info(source: str, sha: str, chunks: list[Chunk]) -> SourceInfo:

@@ -3,8 +3,11 @@
 Chunks are synthetic: texts sampled (Zipf) from the vocabulary of corpus/*.md and RANDOM UNIT VECTORS inserted
 as precomputed embeddings (no model at build time). Query vectors are random too for the like-for-like
 comparison; the end-to-end figures embed the query with the real MiniLM model. Each size is built in one
-subprocess and queried in another, so each phase reports its own peak RSS. Prints one JSON object.
-  .venv/bin/python benchmarks/bench_query.py [--quick] [--sizes 1000,10000]
+subprocess and queried in another, so each phase reports its own peak RSS.
+The "corpus" phase indexes the bundled corpus with MiniLM and times query embedding before (onnxruntime's
+default session, the batch path) and after (tuned session, single-text path, LRU cache) in the same run,
+interleaved, plus hybrid search end to end. Prints one JSON object.
+  .venv/bin/python benchmarks/bench_query.py [--quick] [--sizes 1000,10000] [--corpus-only]
 """
 
 from __future__ import annotations
@@ -92,9 +95,16 @@ def phase_build(size: int, home: Path) -> dict:
             offset += len(text) + 2
         upserts[source] = (hashlib.sha256(source.encode()).hexdigest(), chunks)
     settings = load_settings(home=home, embedder="minilm", chroma_url="", index_bundled_corpus=False)
+    inputs_mb = peak_rss_mb()  # the synthetic chunks and vectors themselves, held by this script
     started = time.perf_counter()
     index_mod.Index.open(settings).apply(upserts)
-    return {"build_s": round(time.perf_counter() - started, 2), "peak_rss_mb": peak_rss_mb()}
+    peak = peak_rss_mb()
+    return {
+        "build_s": round(time.perf_counter() - started, 2),
+        "peak_rss_mb": peak,
+        "rss_before_apply_mb": inputs_mb,
+        "apply_growth_mb": round(peak - inputs_mb, 1),
+    }
 
 
 def phase_query(size: int, home: Path, n_queries: int) -> dict:
@@ -156,12 +166,90 @@ def phase_query(size: int, home: Path, n_queries: int) -> dict:
     }
 
 
+def phase_corpus(home: Path, n_queries: int) -> dict:
+    """Query embedding before/after (cold, warm, cached) and hybrid end to end on the bundled corpus."""
+    import yaml
+
+    from agent.embeddings import MiniLMEmbedder
+    from agent.resources import evals_dir
+    from agent.retrieval import open_searcher
+    from agent.settings import load_settings
+
+    load_before = round(__import__("os").getloadavg()[0], 2)
+    settings = load_settings(home=home, embedder="minilm", chroma_url="", index_bundled_corpus=True)
+    started = time.perf_counter()
+    searcher = open_searcher(settings)
+    ingest_s = time.perf_counter() - started
+    asked = yaml.safe_load((evals_dir() / "retrieval" / "questions.yaml").read_text(encoding="utf-8"))
+    queries = [q["q"] for q in asked["questions"]]
+    queries += synthetic_texts(max(0, n_queries - len(queries)), seed=5, low=5, high=25)
+    queries = list(dict.fromkeys(queries))[:n_queries]  # distinct: the first pass never hits the cache
+
+    variants = {
+        "before_default_session_batch_path": (MiniLMEmbedder(tuned=False), "embed"),
+        "after_tuned_single_path": (MiniLMEmbedder(), "embed_query"),
+        "after_one_thread_single_path": (MiniLMEmbedder(threads=1), "embed_query"),
+    }
+    cold: dict[str, float] = {}
+    for name, (emb, method) in variants.items():
+        t = time.perf_counter()
+        emb.embed(["cold start"]) if method == "embed" else emb.embed_query("cold start")
+        cold[name] = round((time.perf_counter() - t) * 1000, 1)
+    warm: dict[str, list[float]] = {name: [] for name in variants}
+    cached: dict[str, list[float]] = {name: [] for name in variants if variants[name][1] == "embed_query"}
+    for i, q in enumerate(queries):  # interleaved, alternating order: load hits every variant alike
+        names = list(variants) if i % 2 else list(reversed(variants))
+        for name in names:
+            emb, method = variants[name]
+            t = time.perf_counter()
+            emb.embed([q]) if method == "embed" else emb.embed_query(q)
+            warm[name].append(time.perf_counter() - t)
+    for q in queries:
+        for name, times in cached.items():
+            t = time.perf_counter()
+            variants[name][0].embed_query(q)
+            times.append(time.perf_counter() - t)
+
+    searcher.embedder.cache.clear()
+    e2e_uncached, e2e_cached, search_only = [], [], []
+    vectors = variants["after_tuned_single_path"][0].embed([q for q in queries])
+    for i, q in enumerate(queries):
+        t = time.perf_counter()
+        searcher.search(q, k=K)
+        e2e_uncached.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        searcher.search(q, k=K, query_vector=vectors[i])
+        search_only.append(time.perf_counter() - t)
+    for q in queries:
+        t = time.perf_counter()
+        searcher.search(q, k=K)
+        e2e_cached.append(time.perf_counter() - t)
+    e2e = ms_stats(e2e_uncached)
+    return {
+        "chunks": searcher.index.count(),
+        "queries": len(queries),
+        "ingest_s": round(ingest_s, 1),
+        "query_embedding": {
+            "cold_first_query_ms_incl_model_load": cold,
+            "warm_uncached": {name: ms_stats(ts) for name, ts in warm.items()},
+            "cached": {name: ms_stats(ts) for name, ts in cached.items()},
+        },
+        "hybrid_search_without_embedding": ms_stats(search_only),
+        "hybrid_end_to_end_uncached": e2e,
+        "hybrid_end_to_end_cached": ms_stats(e2e_cached),
+        "goal_e2e_p95_under_40ms": {"p95_ms": e2e["p95_ms"], "met": e2e["p95_ms"] < 40},
+        "loadavg_1m_before_after": [load_before, round(__import__("os").getloadavg()[0], 2)],
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="1k and 10k only, fewer queries")
     parser.add_argument("--sizes", default="")
     parser.add_argument("--queries", type=int, default=0)
-    parser.add_argument("--phase", choices=["build", "query"])
+    parser.add_argument("--corpus-only", action="store_true", help="only the bundled-corpus phase")
+    parser.add_argument("--phase", choices=["build", "query", "corpus"])
     parser.add_argument("--size", type=int)
     parser.add_argument("--home", type=Path)
     args = parser.parse_args()
@@ -171,10 +259,20 @@ def main() -> None:
     if args.phase == "query":
         emit(phase_query(args.size, args.home, args.queries), compact=True)
         return
-    sizes = [int(s) for s in args.sizes.split(",") if s] or (
-        [1000, 10000] if args.quick else [1000, 10000, 100000]
+    if args.phase == "corpus":
+        emit(phase_corpus(args.home, args.queries), compact=True)
+        return
+    sizes = (
+        []
+        if args.corpus_only
+        else [int(s) for s in args.sizes.split(",") if s]
+        or ([1000, 10000] if args.quick else [1000, 10000, 100000])
     )
     n_queries = args.queries or (100 if args.quick else 300)
+    with tempfile.TemporaryDirectory(prefix="bench-query-corpus-") as home:
+        corpus = run_phase(
+            Path(__file__), "--phase", "corpus", "--home", home, "--queries", str(min(n_queries, 100))
+        )
     results = {}
     for size in sizes:
         with tempfile.TemporaryDirectory(prefix=f"bench-query-{size}-") as home:
@@ -202,6 +300,7 @@ def main() -> None:
             "for end-to-end",
             "raw_chroma": "collection.query(query_embeddings, n_results=20, include=['distances'])",
             "raw_bm25": "bm25s retrieve(k=20) with the same tokenizer",
+            "bundled_corpus": corpus,
             "sizes": results,
             "goal_10k": None
             if ten_k is None

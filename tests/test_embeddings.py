@@ -101,3 +101,68 @@ def test_long_texts_go_in_smaller_batches_and_every_row_once():
         assert len(g) <= BATCH and (len(g) == 1 or len(g) * int(lengths[g].max()) ** 2 <= BATCH_BUDGET)
     assert max(len(g) for g in groups if lengths[g].max() == 256) == 8
     assert max(len(g) for g in groups) == BATCH
+
+
+def test_query_cache_is_lru_and_hands_out_read_only_vectors():
+    from agent.embeddings import QueryCache
+
+    cache = QueryCache(size=2)
+    a = cache.put("a", np.ones(DIM, np.float32))
+    cache.put("b", np.zeros(DIM, np.float32))
+    assert cache.get("a") is a  # touching "a" makes "b" the oldest
+    cache.put("c", np.ones(DIM, np.float32))
+    assert cache.get("b") is None and cache.get("c") is not None and len(cache) == 2
+    assert (cache.hits, cache.misses) == (2, 1)
+    with pytest.raises(ValueError):
+        a[0] = 5.0
+
+
+def test_embed_query_helper_falls_back_to_embed_for_plain_embedders():
+    from agent.embeddings import embed_query
+
+    class Plain:
+        name, dim = "plain", DIM
+
+        def embed(self, texts):
+            return np.full((len(texts), DIM), 0.5, np.float32)
+
+    assert embed_query(Plain(), "anything").shape == (DIM,)
+    hashed = get_embedder("hash")
+    assert np.array_equal(embed_query(hashed, "peers decide"), hashed.embed(["peers decide"])[0])
+
+
+def test_minilm_single_query_path_matches_the_batch_path_and_caches(minilm):
+    queries = ["how do I delegate", "My peer keeps blocking my proposals in every planning meeting."]
+    minilm.cache.clear()
+    for q in queries:
+        assert np.allclose(minilm.embed_query(q), minilm.embed([q])[0], atol=1e-5)
+    again = minilm.embed_query("  how do   I delegate ")  # same tokens, so the same cached vector
+    assert again is minilm.embed_query(queries[0]) and not again.flags.writeable
+    assert minilm.cache.misses == 2 and minilm.cache.hits == 2
+
+
+def test_search_embeds_the_query_through_the_cached_single_path(tmp_path):
+    from agent.index import Index
+    from agent.retrieval import HybridSearcher
+    from tests.index_cases import FEEDBACK, upsert
+
+    settings = load_settings(index_bundled_corpus=False)
+    index = Index.open(settings, tmp_path / "index")
+    index.apply(upsert("feedback.md", FEEDBACK))
+    searcher = HybridSearcher(index, settings)
+    real = searcher.embedder
+    asked: list[str] = []
+
+    class Recording:
+        name, dim = real.name, real.dim
+
+        def embed(self, texts):
+            raise AssertionError("the batch path is for documents")
+
+        def embed_query(self, text):
+            asked.append(text)
+            return real.embed_query(text)
+
+    searcher.embedder = Recording()
+    assert searcher.search("timely feedback", k=1)[0].chunk.source == "feedback.md"
+    assert asked == ["timely feedback"]

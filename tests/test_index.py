@@ -102,8 +102,8 @@ KILLER = textwrap.dedent("""
         real = Index._set_current
         Index._set_current = lambda self, name: (real(self, name), die())
     elif point == "write_files":
-        import agent.index_writer as w
-        w.write_generation = die
+        import agent.generation_writer as w
+        w.GenerationWriter.finish = die
     progress = die if point == "embedding" else None
     index.apply(upsert("delegation.md", DELEGATION * 40), progress=progress)
 """)
@@ -218,3 +218,34 @@ def test_switching_embedder_re_embeds_kept_chunks(settings):
     assert hits[0].chunk.source == "feedback.md"
     with pytest.raises(ConfigError, match="built with embedder 'minilm-l6-int8'"):
         HybridSearcher(Index.open(settings), settings)
+
+
+def _damage(index: Index, what: str) -> None:
+    gen_dir = index.gens / index.current_name()
+    import shutil
+
+    if what == "vectors":
+        (gen_dir / "vectors.npy").unlink()
+    elif what == "store":
+        (gen_dir / "chunks.sqlite").write_bytes(b"not a database at all" * 100)
+    elif what == "meta":
+        (gen_dir / "meta.json").write_text("{ half written", encoding="utf-8")
+    elif what == "bm25":
+        for f in (gen_dir / "bm25").iterdir():
+            f.write_text("garbage", encoding="utf-8")
+    elif what == "folder":
+        shutil.rmtree(gen_dir)
+    elif what == "collection":
+        index.client().delete_collection(index.generation.collection)
+
+
+@pytest.mark.parametrize("what", ["vectors", "store", "meta", "bm25", "folder", "collection"])
+def test_a_damaged_generation_is_one_line_that_points_at_doctor(settings, what):
+    index = Index.open(settings)
+    index.apply(upsert("feedback.md", FEEDBACK))
+    _damage(index, what)
+    with pytest.raises(IndexMissing) as err:
+        HybridSearcher(Index.open(settings), settings).search("timely feedback", k=2)
+    message = str(err.value)
+    assert "\n" not in message and "coach doctor --repair" in message, message
+    assert str(index.root) in message or index.current_name() in message

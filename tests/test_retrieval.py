@@ -145,3 +145,26 @@ def test_langchain_retriever_returns_documents_with_citation_metadata(searcher):
     assert set(top.metadata) == {"source", "title", "chunk", "start", "end", "score", "id", "link"}
     assert top.metadata["source"] == "peers.md" and top.metadata["chunk"] == 0
     assert top.metadata["id"] == make_chunks("peers.md", PEERS)[0].id
+
+
+def test_mmr_floor_makes_same_source_pairs_redundant():
+    vecs = np.eye(3, dtype=np.float32)  # all different by their vectors
+    same = np.array([[1, 1, 0], [1, 1, 0], [0, 0, 1]], dtype=np.float32)
+    relevance = np.array([1.0, 0.95, 0.8])
+    assert mmr(relevance, vecs, 2) == [0, 1]
+    assert mmr(relevance, vecs, 2, floor=same) == [0, 2]  # 0 and 1 share a source
+    assert mmr(np.array([1.0, 0.95, 0.2]), vecs, 2, floor=same) == [0, 1]  # unless the other is far worse
+
+
+def test_top_hits_spread_over_sources_unless_told_not_to(settings):
+    index = Index.open(settings)
+    index.apply(
+        {
+            **upsert("feedback.md", FEEDBACK + ["Feedback on feedback: ask how your feedback landed."]),
+            **upsert("peers.md", PEERS + ["Peers notice whether your feedback to them is fair."]),
+        }
+    )
+    spread = HybridSearcher(index, settings).search("feedback feedback", k=2)
+    assert [h.chunk.source for h in spread] == ["feedback.md", "peers.md"]
+    plain = HybridSearcher(index, settings, same_source_sim=0.0).search("feedback feedback", k=2)
+    assert [h.chunk.source for h in plain] == ["feedback.md", "feedback.md"]

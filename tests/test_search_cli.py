@@ -62,7 +62,10 @@ def test_default_index_is_filled_from_the_bundled_corpus():
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--index", "/no/such/index"], "error: no index at /no/such/index"),
+        (
+            ["--index", "/no/such/index"],
+            "error: no index at /no/such/index; build one with `coach ingest PATH --index /no/such/index`",
+        ),
         (["--mode", "fuzzy"], "error: unknown --mode 'fuzzy'"),
     ],
 )
@@ -73,7 +76,25 @@ def test_bad_options_fail_with_one_line(args, message):
     assert result.stderr.startswith(message)
 
 
+def test_a_folder_that_is_not_an_index_yet_says_how_to_build_one(tmp_path):
+    (tmp_path / "fresh").mkdir()
+    result = run("peers", "--index", str(tmp_path / "fresh"))
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.strip() == (
+        f"error: no index at {tmp_path / 'fresh'}; build one with `coach ingest PATH --index {tmp_path / 'fresh'}`"
+    )
+
+
 def test_an_empty_explicit_index_says_how_to_fill_it(tmp_path):
     Index.open(load_settings(), tmp_path / "empty").apply({})
     result = run("peers", "--index", str(tmp_path / "empty"))
-    assert result.exit_code == 2 and "coach ingest PATH --index" in result.stderr
+    assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert f"coach ingest PATH --index {tmp_path / 'empty'}" in result.stderr
+
+
+def test_a_damaged_index_is_one_line_that_points_at_doctor(index_dir):
+    current = (index_dir / "CURRENT").read_text().strip()
+    (index_dir / "gens" / current / "vectors.npy").unlink()
+    result = run("peers", "--index", str(index_dir))
+    assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert "damaged" in result.stderr and "coach doctor --repair" in result.stderr

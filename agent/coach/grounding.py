@@ -15,6 +15,8 @@ why very really more most some any all also only own same too up out over after 
 once because while if right now every still really time way thing things want feel like make get got
 good lot lots know think say said going much many even well back one two three new old day days week
 weeks month months year years someone people something anything everything always never often maybe
+doing down each having hers him let may might mine must myself nor off other ours shall such theirs under whom
+whose yet yours yourself
 """.split())
 _STORY = re.compile(r"^(?:right\s+now|for\s+example|example|e\.g\.|once|one\s+day|last\s+year|"
                     r"in\s+one\s+case|they\s+(?:describe|say|said|found)|the\s+client|a\s+client)\b", re.I)
@@ -22,6 +24,28 @@ _THIRD_PERSON = re.compile(r"\b(?:he|his|him|she|her|hers)\b", re.I)  # a story 
 _META = re.compile(r"^(?:the\s+(?:article|author|writer|coach|note|seed|post)|in\s+our\s+own\s+words|"
                    r"this\s+note|"
                    r"see\s|for\s+more|source|link|title|tags?:|author:)", re.I)
+
+
+_SUFFIXES = ("ingly", "ings", "ing", "ions", "ion", "ments", "ment", "ness", "ers", "er", "ies", "ied", "ed", "es",
+             "s", "ly", "y")
+
+
+def stem(word: str) -> str:
+    """A small suffix stripper, so 'delegating' and 'delegation' meet; deliberately cautious with short words."""
+    for suffix in _SUFFIXES:
+        if len(word) >= len(suffix) + 4 and word.endswith(suffix):
+            word = word[:-len(suffix)]
+            break
+    return word[:-1] if len(word) > 4 and word.endswith("e") else word
+
+
+def shared_words(a: str, b: str) -> set[str]:
+    """Whole-word stems two texts share, stop words left out: how a reader would judge them on one topic."""
+    def words(text: str) -> set[str]:
+        found = re.findall(r"[a-z0-9]+(?:'[a-z]+)?", text.lower().replace("’", "'"))
+        return {stem(w) for w in found if w not in _STOP and len(w) > 2 and "'" not in w}
+
+    return words(a) & words(b)
 
 
 def content_words(text: str) -> set[str]:

@@ -20,25 +20,34 @@ _WHEN = (
     rf"|(?:this|next|coming)\s+(?:{_DAYS}|week(?:end)?|month|quarter|sprint|morning|afternoon|evening)"
     rf"|{_DAYS}(?:\s+(?:morning|afternoon|evening|week))?"
     rf"|tomorrow(?:\s+(?:morning|afternoon|evening))?|today|tonight|eod|eow|cob"
+    rf"|(?:(?:our|my|the|this|next)\s+)?{_DAYS}(?:'s)?\s+(?:briefing|meeting|stand-?up|review|huddle|call|"
+    rf"session|one-to-one|1:1|check-in|sync|retro|planning)"
     rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTHS}|{_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?"
     rf"|(?:within|in)\s+(?:the\s+next\s+)?{_NUM}\s+(?:days?|weeks?|months?)"
     rf"|(?:our|my|the)\s+next\s+(?:1:1|one[- ]to[- ]one|one[- ]on[- ]one|1-on-1|team\s+meeting|meeting|"
     rf"catch[- ]up|check[- ]in|sync|review|offsite)"
 )
-DEADLINE = re.compile(rf"\b(?:(?:by|before|on|until|no\s+later\s+than|at|after)\s+)?(?:{_WHEN})\b", re.I)
+DEADLINE = re.compile(rf"\b(?:(?:by|before|on|until|no\s+later\s+than|at|after|starting|from|beginning|as\s+of)\s+)?"
+                      rf"(?:{_WHEN})\b(?!'s)", re.I)
+# "they know I'll redo them anyway", "everyone assumes I'll say yes": someone else's expectation, not a plan.
+_REPORTED = r"(?<!know\s)(?<!knows\s)(?<!assume\s)(?<!assumes\s)(?<!expect\s)(?<!expects\s)(?<!think\s)(?<!thinks\s)" \
+            r"(?<!says\s)(?<!said\s)(?<!worry\s)(?<!afraid\s)(?<!fear\s)(?<!if\s)(?<!that\s)(?<!because\s)"
 COMMIT = re.compile(
-    r"\b(?:i'll|i\s+will|i'm\s+going\s+to|i\s+am\s+going\s+to|i'm\s+gonna|i\s+plan\s+to|i'm\s+planning\s+to|"
-    r"i\s+commit\s+to|i\s+promise\s+to|i\s+intend\s+to|i've\s+decided\s+to|i\s+have\s+decided\s+to|"
-    r"my\s+next\s+step\s+(?:is|will\s+be)\s+to|i\s+can\s+commit\s+to)\s+(?P<what>[^.!?;\n]+)", re.I)
+    _REPORTED + r"\b(?:i'll|i\s+will|i'm\s+going\s+to|i\s+am\s+going\s+to|i'm\s+gonna|i\s+plan\s+to|"
+    r"i'm\s+planning\s+to|i\s+commit\s+to|i\s+promise\s+to|i\s+intend\s+to|i've\s+decided\s+to|"
+    r"i\s+have\s+decided\s+to|my\s+next\s+step\s+(?:is|will\s+be)\s+to|i\s+can\s+commit\s+to)\s+(?P<what>[^.!?;:\n]+)",
+    re.I)
+# Where one plan ends and the next begins: ", and I'll ...", " and Jonas will ...".
+_NEXT_CLAUSE = re.compile(r",?\s+(?:and|but|then|so)\s+(?=(?:i|i'll|i'm|we|he|she|they|[A-Z][a-z]+)\s+(?:will|'ll|"
+                          r"am|'m|want|know|can|could|need|should)\b)|,\s+(?:and\s+)?(?=i'll\b|i\s+will\b)", re.I)
 MEASURE = re.compile(
-    r"\b(?:i'll\s+know|i\s+will\s+know|we'll\s+know|i'd\s+know|"
-    r"success\s+(?:looks\s+like|would\s+be|will\s+be|is|means)|"
-    r"the\s+sign\s+(?:will\s+be|is)|it\s+worked\s+if|it's\s+worked\s+if|i'll\s+measure\s+it\s+by|"
-    r"i'll\s+see\s+it\s+working\s+when)\b"
-    r"(?:\s+(?:it(?:'s)?\s+(?:has\s+)?work(?:ed|ing)|that|it\s+went\s+well))?"
-    r"\s*(?:when|if|because|by|as)?\s*(?P<m>[^.!?;\n]+)", re.I)
+    r"\b(?:i'll\s+know|i\s+will\s+know|we'll\s+know|i'd\s+know|it(?:'s|\s+has)?\s+worked\s+if|"
+    r"success\s+(?:looks\s+like|would\s+be|will\s+be|is|means)|the\s+sign\s+(?:will\s+be|is)|"
+    r"i'll\s+measure\s+it\s+by|i'll\s+see\s+it\s+working\s+when)\b"
+    r"(?:[^.!?;\n]{0,40}?\b(?:when|if|because|as\s+soon\s+as)\b)?\s*(?P<m>[^.!?;\n]+)", re.I)
 _NOT_COMMIT = re.compile(r"^(?:never|not|probably|maybe|know|try\s+to\s+think|have\s+to\s+think|"
-                         r"think\s+about\s+it|see|be\s+(?:honest|fine))\b", re.I)
+                         r"think\s+about\s+it|see|be\s+(?:honest|fine|seen|blamed)|look|seem|sound|appear|"
+                         r"come\s+across|end\s+up|feel|lose|get\s+(?:blamed|found)|fail)\b", re.I)
 ADVICE = re.compile(
     r"\b(?:what\s+should\s+i\s+do|what\s+do\s+i\s+do|what\s+would\s+you\s+do|any\s+advice|your\s+advice|"
     r"give\s+me\s+(?:some\s+)?(?:advice|ideas|tips|suggestions)|can\s+you\s+suggest|could\s+you\s+suggest|"
@@ -73,23 +82,37 @@ def gives_permission(message: str, last_coach_reply: str) -> bool:
 def extract_commitment(message: str) -> Commitment | None:
     """What the person says they will do, by when, and how they will know; None when they state no plan."""
     text = message.replace("’", "'")
-    m = COMMIT.search(text)
-    if not m:
+    plans = []
+    for m in COMMIT.finditer(text):
+        what = _NEXT_CLAUSE.split(m.group("what"), maxsplit=1)[0]
+        deadline = DEADLINE.search(what)
+        if deadline:
+            what = what[:deadline.start()] + " " + what[deadline.end():]
+        what = _tidy(what)
+        if len(what.split()) >= 2 and not _NOT_COMMIT.match(what):
+            plans.append((what, " ".join(deadline.group(0).split()) if deadline else "", m.start()))
+    if not plans:
         return None
-    what = m.group("what")
+    what, by_when, at = next((p for p in plans if p[1]), plans[0])
+    if not by_when:
+        sentence = re.split(r"(?<=[.!?])\s+", text[:at])[-1] + text[at:]
+        found = DEADLINE.search(sentence) or DEADLINE.search(text)
+        by_when = " ".join(found.group(0).split()) if found else ""
     measure_m = MEASURE.search(text)
-    measure = measure_m.group("m").strip(" ,") if measure_m else ""
-    if measure_m and measure_m.start() >= m.start("what"):
-        what = text[m.start("what"):measure_m.start()]
-    deadline_m = DEADLINE.search(text)
-    by_when = " ".join(deadline_m.group(0).split()) if deadline_m else ""
-    if deadline_m:
-        what = what.replace(deadline_m.group(0), " ")
-    what = re.sub(r"\s+(?:and|but|so|then|,)\s*$", "", " ".join(what.split()).strip(" ,;:-")).strip(" ,;:-")
-    what = re.sub(r"\s+(?:and|but|so|then)$", "", what)
-    if len(what.split()) < 2 or _NOT_COMMIT.match(what):
-        return None
+    measure = _tidy(measure_m.group("m")) if measure_m else ""
     return Commitment(what=what, by_when=by_when, measure=measure)
+
+
+def _tidy(text: str) -> str:
+    """Spaces collapsed, dangling joins and punctuation removed from the ends."""
+    text = re.sub(r"\s+([,.;:])", r"\1", " ".join(text.split())).strip(" ,;:-.")
+    return re.sub(r"(?:\s+|,)(?:and|but|so|then|just)$", "", text).strip(" ,;:-.")
+
+
+def measure_is_when(message: str) -> bool:
+    """Whether the person said how they'll know as 'when/if ...' (else 'success looks like ...')."""
+    m = MEASURE.search(message.replace("’", "'"))
+    return bool(m) and not re.match(r"(?i)(?:success|the\s+sign)", m.group(0))
 
 
 def signalled_phase(message: str) -> int:

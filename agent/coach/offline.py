@@ -1,21 +1,28 @@
-"""The offline engine: no key, no network, deterministic; situation, GROW, question bank, reflections."""
+"""The offline engine: no key, no network, deterministic; situation, GROW, reflections, one fitting question."""
 
 from __future__ import annotations
 
 import re
 from typing import Iterator
 
+from agent.coach import asking
 from agent.coach.engine import EngineInput, EngineOutput
-from agent.coach.grounding import grounding
-from agent.coach.grow import extract_commitment, next_phase, phase_run, wants_advice
+from agent.coach.grow import extract_commitment, measure_is_when, next_phase, phase_run, wants_advice
+from agent.coach.offers import ASKS_HOW, STUCK, Offer, grounding_hit, idea_for
 from agent.coach.questions import QuestionBank, load_bank, normalise, render, template_of
-from agent.coach.reflect import feeling_in, key_phrases, reflect, shift_pronouns, their_words
-from agent.coach.situations import FALLBACK, Situation, detect, load_situations
+from agent.coach.quotes import shift_pronouns, trim
+from agent.coach.reflect import ranked_phrases, reflect, sentence
+from agent.coach.situations import FALLBACK, Situation, detect, load_situations, score_text
 from agent.openers import draft_openers, extract_peer, is_name
 from agent.types import Commitment, Opener, Phase
 
-_STUCK = re.compile(r"\b(?:i\s+don'?t\s+know|no\s+idea|not\s+sure|i'?m\s+stuck|can'?t\s+think)\b", re.I)
-_ORDER: tuple[Phase, ...] = ("goal", "reality", "options", "will")
+TALK_SHARE = 0.8  # the reply aims at no more words than this share of the message: they talk, the coach listens
+MIN_REPLY = 18
+_OFFERED = re.compile(r"\b(?:some managers in this spot|some leaders try here|one option is to|here's one option)\b",
+                      re.I)
+_OPENERS_NOTE = "three openers"
+_HOW_TO_START = re.compile(r"\b(?:how\s+(?:do|should|can)\s+i\s+(?:start|open|approach|raise|begin|talk)|"
+                           r"what\s+(?:do|should|could)\s+i\s+say)\b", re.I)
 
 
 class OfflineEngine:
@@ -34,6 +41,10 @@ class OfflineEngine:
         yield out
 
 
+def _count(parts: list[str]) -> int:
+    return sum(len(p.split()) for p in parts)
+
+
 class _Turn:
     """The working state of one offline turn."""
 
@@ -44,18 +55,32 @@ class _Turn:
         self.message = " ".join(inp.message.split())
         users = [h.text for h in inp.history if h.role in ("user", "summary")]
         self.context = " ".join(users[-3:])
-        self.last_coach = next((h.text for h in reversed(inp.history) if h.role == "coach"), "")
+        coach = [h.text for h in inp.history if h.role == "coach"]
+        self.last_coach = coach[-1] if coach else ""
+        self.recent_coach = " ".join(coach[-2:])
+        self.all_coach = " ".join(coach)
         self.asked = {normalise(q) for q in inp.asked}
         self.used = {t[2] for q in inp.asked if (t := template_of(q))}
         self.cited: list[str] = []
         self.phase: Phase = inp.phase
+        n = len(self.message.split())
+        self.budget = max(MIN_REPLY, round(TALK_SHARE * n))
+
+    def cite(self, hit_id: str) -> int:
+        if hit_id not in self.cited:
+            self.cited.append(hit_id)
+        return self.cited.index(hit_id) + 1
 
     def run(self) -> EngineOutput:
         inp, bank = self.inp, self.bank
         det = detect(self.message, inp.hits, self.context)
         guess = inp.situation if inp.situation in self.sits else FALLBACK
         name = det.name if det.name != FALLBACK else guess
-        sit = self.sits[name]
+        if guess != FALLBACK and name != guess:
+            said = score_text(self.message)
+            if said.get(name, 0.0) < max(3.0, 1.5 * said.get(guess, 0.0)):
+                name = guess  # stay with the session's topic unless their own words clearly move to another
+        sit = self.sit = self.sits[name]
         peer = inp.peer or extract_peer(self.message) or (extract_peer(self.context) if sit.peer else "")
         if sit.peer and not is_name(peer):
             named = extract_peer(self.context)
@@ -63,24 +88,12 @@ class _Turn:
         advice = inp.advice_permitted or wants_advice(self.message)
         commitment = extract_commitment(self.message)
         phase = self.phase = self._phase(commitment, advice)
-        keywords = set(sit.keywords) | {p for s in self.sits.values() for p in s.phrases}
-        phrases = key_phrases(self.message, keywords, 3)
-        swap = len(phrases) > 1 and feeling_in(phrases[0]) and not feeling_in(phrases[1])
-        if swap and feeling_in(self.message):
-            # Give back what happened and name the feeling, rather than echo the feeling word.
-            phrases[0], phrases[1] = phrases[1], phrases[0]
-        reflection = reflect(self.message, bank, feeling=sit.feeling, meaning=sit.meaning,
-                             turn_index=inp.turn_index, keywords=keywords,
-                             phrase=phrases[0] if phrases else "")
-        if advice and reflection.kind == "acknowledge":
-            reflection = reflection.model_copy(update={"text": bank.template("advice_ack", inp.turn_index)})
-        parts = [reflection.text] if not (phase == "closed" and commitment) else []
-        second = their_words(phrases[1])[0] if len(phrases) > 1 else None
-        qvars = {"peer": peer or None, "their_words": second}
-
-        if inp.turn_index == 0 and inp.open_commitment is not None:
-            question = self._open_commitment(inp.open_commitment)
-        elif phase == "closed" and commitment is not None:
+        keywords = frozenset(sit.keywords) | frozenset(sit.phrases)
+        focus = self.message if len(self.message.split()) >= 8 else f"{self.context} {self.message}"
+        ground = grounding_hit(inp.hits, focus, sit, said=self.message)
+        parts: list[str] = []
+        question: str | None = None
+        if phase == "closed" and commitment is not None:
             parts += self._confirm(commitment)
             kind = "next_topic" if commitment.measure else "ask_measure"
             question = self._fresh([bank.template(kind, i) for i in range(2)])
@@ -88,16 +101,39 @@ class _Turn:
             parts.append("That gives you something concrete to watch for.")
             question = self._fresh([bank.template("next_topic", i) for i in range(2)])
         elif commitment is not None and not commitment.by_when:
-            parts.append(_sentence(f"So you'll {shift_pronouns(commitment.what)}"))
+            parts.append(sentence(f"So you'll {shift_pronouns(commitment.what)}"))
             question = self._fresh([bank.template("ask_by_when", i) for i in range(2)])
-        else:
-            question = None
+        offer = None if question else self._offer(advice, phase, focus)
+        room = self.budget - (len(offer.idea.split()) + 14 if offer else 12)
+        if not parts:
+            limit = 12 if room >= 16 else 9
+            first = reflect(self.message, bank, sit, turn_index=inp.turn_index, keywords=keywords, peer=peer,
+                            limit=limit)
+            spare = room - _count([r.text for r in first])
+            refl = reflect(self.message, bank, sit, turn_index=inp.turn_index, keywords=keywords, peer=peer,
+                           limit=limit, spare=spare) if spare >= 4 else first
+            parts += [r.text for r in refl]
+        if inp.turn_index == 0 and inp.open_commitment is not None and question is None and \
+                not _reports_on(self.message, inp.open_commitment):
+            question = self._open_commitment(inp.open_commitment)
         openers = self._openers(sit, peer, parts)
+        marker = ""
+        if question is None and offer is not None:
+            question = self._place_offer(offer, advice, parts)
         if question is None:
-            if not (openers and self.cited):
-                parts += self._offer(sit, advice, phase)
-            question = self._question(name, phase, qvars)
-        reply = " ".join(p for p in parts + [question] if p)
+            if advice and not offer:
+                parts.append(bank.template("no_idea"))
+            phrases = ranked_phrases(self.message, keywords, peer, 9)
+            words = asking.their_words_for(phrases, " ".join(parts), keywords, peer)
+            if "When you say" in self.last_coach:
+                words = None  # not two quoting questions in a row
+            qvars = {"peer": peer or None, "their_words": words}
+            question = asking.choose(bank, name, phase, qvars=qvars, asked=self.asked, used=self.used,
+                                     focus=focus, ground=ground.chunk.text if ground else "",
+                                     budget=max(8, self.budget - _count(parts)))
+            if ground is not None and not self.cited:
+                marker = f" [{self.cite(ground.chunk.id)}]"
+        reply = " ".join(p for p in parts + [question] if p) + marker
         keep = commitment if commitment and phase in ("will", "closed") else None
         return EngineOutput(reply=reply, questions=[question], cited_ids=self.cited, openers=openers,
                             phase=phase, situation=name, commitment=keep)
@@ -115,52 +151,43 @@ class _Turn:
         return normalise(last) in {normalise(t) for t in self.bank.templates["ask_measure"]}
 
     def _open_commitment(self, c: Commitment) -> str:
-        what = shift_pronouns(c.what)
+        what = shift_pronouns(trim(c.what, 9) or c.what)
         by_when = f" {c.by_when}" if c.by_when else ""
         options = [render(t, what=what, by_when=by_when) for t in self.bank.templates["open_commitment"]]
         return self._fresh(options) or options[0]
 
     def _confirm(self, c: Commitment) -> list[str]:
+        """Their plan given back briefly: what, by when, and how they'll know."""
         confirm = self.bank.template("confirm", self.inp.turn_index)
-        out = [_sentence(render(confirm, what=shift_pronouns(c.what), by_when=c.by_when))]
+        what = trim(c.what, 12) or c.what
+        out = [sentence(render(confirm, what=shift_pronouns(what), by_when=c.by_when))]
         if c.measure:
-            measure = shift_pronouns(c.measure)
-            out.append(_sentence(render(self.bank.template("confirm_measure"), measure=measure)))
+            measure = shift_pronouns(trim(c.measure, 12) or c.measure)
+            kind = "confirm_measure" if measure_is_when(self.message) else "confirm_success"
+            out.append(sentence(render(self.bank.template(kind), measure=measure)))
         return out
 
-    def _offer(self, sit: Situation, advice: bool, phase: Phase) -> list[str]:
-        """A light reframe or, when asked, a short suggestion, grounded in a retrieved passage."""
-        text = self.message if len(self.message.split()) >= 8 else f"{self.context} {self.message}"
-        found = grounding(self.inp.hits, text, sit, min_relevance=2.0 if advice else 4.0)
-        recently_cited = "[1]" in self.last_coach or "[2]" in self.last_coach
-        if found is None:
-            if advice:
-                return ["None of your notes speaks to this directly, so let's start from what you know."]
-            if phase == "options" and _STUCK.search(self.message) and "if you'd find" not in self.last_coach:
-                return [self.bank.template("permission")]
-            return []
-        if not advice and (recently_cited or phase == "will"):
-            return []
-        hit, idea = found
-        self.cited.append(hit.chunk.id)
-        kind = "advice" if advice else "reframe"
-        tpl = self.bank.template(kind, self.inp.turn_index)
-        return [render(tpl, title=hit.chunk.title, n=str(len(self.cited)), idea=f"“{idea}”")]
+    def _offer(self, advice: bool, phase: Phase, focus: str) -> Offer | None:
+        """One idea from a retrieved note, when asked for, or now and then when it fits and there is room."""
+        avoid = {i for i in _ideas_in(self.all_coach)}
+        offer = idea_for(self.inp.hits, focus, avoid, self.sit)
+        if offer is None or advice:
+            return offer
+        room = self.budget >= len(offer.idea.split()) + 10
+        invited = room and (bool(ASKS_HOW.search(self.message)) or bool(STUCK.search(self.message)))
+        fits = phase in ("goal", "options") and self.budget >= len(offer.idea.split()) + 16
+        if (invited or fits) and not _OFFERED.search(self.recent_coach):
+            return offer
+        return None
 
-    def _question(self, situation: str, phase: Phase, qvars: dict[str, str | None]) -> str:
-        """A fresh open question: this situation and phase first, then general, then neighbouring phases."""
-        later = [p for p in _ORDER if p != phase]
-        order = [(situation, phase), (FALLBACK, phase)] + [(situation, p) for p in later] + \
-                [(FALLBACK, p) for p in later] + [(s, p) for s in self.bank.questions for p in _ORDER]
-        known = {k for k, v in qvars.items() if v}
-        for sit, ph in order:
-            for tpl in self.bank.questions.get(sit, {}).get(ph, []):
-                if tpl in self.used or not _vars(tpl) <= known:
-                    continue
-                text = render(tpl, **{k: v for k, v in qvars.items() if v})
-                if normalise(text) not in self.asked:
-                    return text
-        return f"Looking at where we are now, turn {self.inp.turn_index + 1}, what stands out to you most?"
+    def _place_offer(self, offer: Offer, advice: bool, parts: list[str]) -> str:
+        """The idea as an invitation (or, when asked, as one option), cited; returns the question after it."""
+        n = str(self.cite(offer.hit.chunk.id))
+        kind = "advice" if advice else "invite"
+        parts.append(render(self.bank.template(kind, self.inp.turn_index), idea=offer.idea, n=n))
+        options = list(self.bank.templates[f"{kind}_question"])
+        start = self.inp.turn_index % len(options)
+        return self._fresh(options[start:] + options[:start]) or options[start]
 
     def _fresh(self, options: list[str]) -> str | None:
         """The first option not yet asked in this session."""
@@ -169,28 +196,33 @@ class _Turn:
     def _openers(self, sit: Situation, peer: str, parts: list[str]) -> list[Opener]:
         if not (sit.peer and peer):
             return []
-        shown = any(h.role == "coach" and "sketched" in h.text and peer in h.text for h in self.inp.history)
-        asked_how = re.search(r"\b(?:how\s+(?:do|should|can)\s+i\s+(?:start|open|approach|raise|begin|talk)|"
-                              r"what\s+(?:do|should|could)\s+i\s+say)\b", self.message, re.I)
-        if shown and not asked_how and self.phase not in ("options", "will"):
+        shown = any(h.role == "coach" and _OPENERS_NOTE in h.text and peer in h.text for h in self.inp.history)
+        if shown and not _HOW_TO_START.search(self.message) and self.phase not in ("options", "will"):
             return []
         openers = draft_openers(self.message + " " + self.context, peer, self.inp.hits)
         cite = openers[0].citation if openers else None
-        if cite is not None and "sketched" not in self.last_coach:
+        room = self.budget - _count(parts) - 12 >= 8
+        if cite is not None and _OPENERS_NOTE not in self.last_coach and room:
             hit_id = next(h.chunk.id for h in self.inp.hits
                           if (h.chunk.source, h.chunk.chunk) == (cite.source, cite.chunk))
-            if hit_id not in self.cited:
-                self.cited.append(hit_id)
-            n = self.cited.index(hit_id) + 1
-            parts.append(f"I've sketched three ways you might open a conversation with {peer}, drawing on "
-                         f"\"{cite.title}\" [{n}].")
+            n = self.cite(hit_id)
+            parts.append(render(self.bank.template("openers_note"), peer=peer, n=str(n)))
         return openers
 
 
-def _vars(template: str) -> set[str]:
-    return set(re.findall(r"\{([a-z_]+)\}", template))
+def _reports_on(message: str, c: Commitment) -> bool:
+    """Whether they already say how last session's plan went ('I did the briefing on Monday')."""
+    from agent.coach.grounding import shared_words
+
+    return len(shared_words(message, f"{c.what} {c.by_when}")) >= 2
 
 
-def _sentence(text: str) -> str:
-    text = " ".join(text.split())
-    return text if text.endswith((".", "?", "!")) else text + "."
+def _ideas_in(text: str) -> list[str]:
+    """Ideas already offered in this session (so none is offered twice)."""
+    from agent.coach.offers import load_ideas
+
+    low = text.lower()
+    return [i for ideas in load_ideas().notes.values() for i in ideas if i.lower() in low] if low else []
+
+
+

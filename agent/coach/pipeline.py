@@ -43,6 +43,17 @@ def _guards() -> Any:
     return guards
 
 
+_REQUEST = re.compile(r"\b(?:what\s+should\s+i\s+do|what\s+do\s+i\s+do|any\s+(?:advice|ideas|tips)|i\s+(?:genuinely\s+"
+                      r"|really\s+)?(?:have\s+)?no\s+idea|not\s+sure|i\s+don'?t\s+know|how\s+people\s+normally|"
+                      r"approach\s+this|yes\s+please|go\s+ahead)\b", re.I)
+
+
+def _substantive(message: str) -> bool:
+    """Whether a message says enough on its own to search by ('What should I do?' does not)."""
+    rest = _REQUEST.sub(" ", message)
+    return len(re.findall(r"[A-Za-z]{4,}", rest)) >= 5
+
+
 def session_peer(message: str, earlier: list[str]) -> str:
     """Who the conversation is about: a name in this message, else the latest name, else the latest role."""
     found = [extract_peer(text) for text in [message] + earlier[::-1][:20]]
@@ -52,6 +63,8 @@ def session_peer(message: str, earlier: list[str]) -> str:
 def clean_message(message: str) -> str:
     """The message without control characters; an empty or oversized one is a one-line MessageError."""
     text = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", message or "").strip()
+    # Lone surrogates (undecodable argv bytes, broken clients) cannot be stored or embedded as UTF-8.
+    text = re.sub("[\ud800-\udfff]", "\ufffd", text)
     if not text:
         raise MessageError("the message is empty; say what is on your mind")
     if len(text) > MAX_MESSAGE_CHARS:
@@ -131,7 +144,7 @@ class Coach:
             focus = self._without_injection(message, guards)
         turn_index = sum(1 for m in history if m.role == "user")
         user_texts = [m.text for m in history if m.role == "user"]
-        query = focus if len(focus.split()) >= 6 or not user_texts else f"{user_texts[-1]} {focus}"
+        query = focus if _substantive(focus) or not user_texts else f"{user_texts[-1]} {focus}"
         hits: list[Hit] = self.searcher.search(query, k=self.settings.top_k)
         engine_hits = [h.model_copy(update={"chunk": h.chunk.model_copy(update={"text": _neutralized(
             guards.neutralize, h.chunk.text)})}) for h in hits]
@@ -196,7 +209,15 @@ class Coach:
     def _persist(self, session_id: str | None, message: str, turn: CoachTurn) -> CoachTurn:
         sid = session_id or self.store.create_session("")
         turn = turn.model_copy(update={"session": sid})
-        self.store.record_turn(sid, message, turn)
+        try:
+            self.store.record_turn(sid, message, turn)
+        except BaseException:
+            if session_id is None:  # a first turn that could not be stored must not leave an empty session
+                try:
+                    self.store.delete_session(sid)
+                except Exception:  # noqa: BLE001 - the original error is the one to report
+                    pass
+            raise
         cached = self._cache.get(sid)
         if cached is not None or session_id is None:
             from agent.memory import StoredMessage, now
@@ -228,12 +249,12 @@ class Coach:
         kept = [p for p in parts if p.strip() and guards.check_input(p).category != "injection"]
         return " ".join(kept) or "I'd like some help with a leadership challenge."
 
-    def openers(self, situation: str, k: int = 3) -> list[Opener]:
-        """Openers for the peer relationship described, grounded in retrieved notes."""
+    def openers(self, situation: str, k: int = 3, peer: str = "") -> list[Opener]:
+        """Openers for the peer relationship described (with `peer` when the caller knows who), grounded in notes."""
         text = clean_message(situation)
         query = f"{text} peer relationship radical ownership"
         hits = self.searcher.search(query, k=max(self.settings.top_k, 4))
-        return draft_openers(text, extract_peer(text), hits, k=k)
+        return draft_openers(text, peer or extract_peer(text), hits, k=k)
 
     def close(self) -> None:
         if self._store is not None and hasattr(self._store, "close"):

@@ -18,17 +18,18 @@ FALLBACK = "general"
 
 
 class Situation(BaseModel):
-    """One situation: how to spot it, which notes belong to it, and how it tends to feel."""
+    """One situation: how to spot it, which notes belong to it, and how it tends to feel and matter."""
 
     name: str
     label: str
     phrases: dict[str, float] = Field(default_factory=dict)
     keywords: dict[str, float] = Field(default_factory=dict)
+    patterns: dict[str, float] = Field(default_factory=dict)
     sources: list[str] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
     title_words: list[str] = Field(default_factory=list)
-    feeling: str
-    meaning: str
+    feelings: list[str] = Field(min_length=1)
+    values: list[str] = Field(min_length=1)
     peer: bool = False
     stance: str = "neutral"
 
@@ -36,6 +37,16 @@ class Situation(BaseModel):
     @classmethod
     def _lower(cls, v: dict[str, float]) -> dict[str, float]:
         return {k.lower(): w for k, w in v.items()}
+
+    @field_validator("patterns")
+    @classmethod
+    def _compiles(cls, v: dict[str, float]) -> dict[str, float]:
+        for pattern in v:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"bad pattern {pattern!r}: {exc}") from None
+        return v
 
     def owns(self, source: str, title: str) -> bool:
         """Whether a note (by file name or title) belongs to this situation."""
@@ -142,8 +153,14 @@ def _stems_re(stems: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile(r"\b(" + "|".join(re.escape(s) for s in sorted(stems, key=len, reverse=True)) + ")")
 
 
+@lru_cache(maxsize=512)
+def _regex(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.I)
+
+
 def _text_score(sit: Situation, low: str) -> float:
     score = sum(w for p, w in sit.phrases.items() if p in low)
+    score += sum(w for p, w in sit.patterns.items() if _regex(p).search(low))
     pattern = _stems_re(tuple(sit.keywords))
     if pattern is not None:
         score += sum(sit.keywords[stem] for stem in {m.group(1) for m in pattern.finditer(low)})

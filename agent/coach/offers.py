@@ -1,0 +1,113 @@
+"""What a turn leans on from the notes: the passage that grounds it, and now and then one idea, offered lightly."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ValidationError, field_validator
+
+from agent.coach.grounding import content_words, relevance, shared_words
+from agent.coach.situations import Situation
+from agent.errors import ConfigError
+from agent.resources import prompts_dir
+from agent.types import Hit
+
+MIN_SHARED = 2  # content words a cited passage must share with the person's words to count as on topic
+MAX_IDEA_WORDS = 22
+STUCK = re.compile(r"\b(?:i\s+don'?t\s+know|no\s+idea|not\s+sure\s+(?:how|what|where|yet)|i'?m\s+stuck|"
+                   r"can'?t\s+think|don'?t\s+know\s+how|at\s+a\s+loss)\b", re.I)
+# "How do other managers ...?", "What makes ... land?": asking how it is done, not what to do.
+ASKS_HOW = re.compile(r"\b(?:how\s+do\s+(?:other|most|good|people|leaders|managers)|how\s+(?:do|does|can)\s+"
+                      r"(?:you|one|a\s+leader|a\s+manager)|what\s+makes|what'?s\s+the\s+difference|"
+                      r"what\s+would\s+it\s+look\s+like|how\s+could\s+(?:the|a|my|we))\b", re.I)
+
+
+class IdeaFile(BaseModel):
+    """prompts/ideas.yaml: short ideas by the corpus note they paraphrase."""
+
+    name: str
+    version: int
+    notes: dict[str, list[str]]
+
+    @field_validator("notes")
+    @classmethod
+    def _short_phrases(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        for source, ideas in v.items():
+            for idea in ideas:
+                if len(idea.split()) > MAX_IDEA_WORDS or idea.rstrip().endswith((".", "?", "!")):
+                    raise ValueError(f"{source}: an idea is a short phrase without a full stop: {idea!r}")
+        return v
+
+
+class Offer(BaseModel):
+    """An idea and the retrieved passage it paraphrases."""
+
+    idea: str
+    hit: Hit
+
+
+@lru_cache(maxsize=4)
+def load_ideas(path: str = "") -> IdeaFile:
+    """The validated ideas; a broken file is a one-line ConfigError."""
+    where = Path(path) if path else prompts_dir() / "ideas.yaml"
+    try:
+        return IdeaFile.model_validate(yaml.safe_load(where.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        raise ConfigError(f"ideas file {where} is missing") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"ideas file {where} is not valid YAML: {str(exc).splitlines()[0]}") from None
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise ConfigError(f"ideas file {where}: {'.'.join(map(str, err['loc']))}: {err['msg']}") from None
+
+
+@lru_cache(maxsize=512)
+def _words(text: str) -> frozenset[str]:
+    return frozenset(content_words(text))
+
+
+def grounding_hit(hits: list[Hit], text: str, situation: Situation | None, said: str = "") -> Hit | None:
+    """The retrieved passage that fits the person's words best; None when none shares enough with what they said.
+
+    `text` ranks the passages (it may include earlier messages); `said` (this message, by default `text`) is what
+    a citation must share at least MIN_SHARED words with, so it is on topic for this very turn.
+    """
+    said = said or text
+    best, best_score = None, 0.0
+    for rank, hit in enumerate(hits[:4]):
+        if len(shared_words(said, hit.chunk.text)) < MIN_SHARED:
+            continue
+        score = relevance(hit, text, situation) - 0.5 * rank
+        if score > best_score:
+            best, best_score = hit, score
+    return best
+
+
+def idea_for(hits: list[Hit], text: str, avoid: set[str] = frozenset(),
+             situation: Situation | None = None) -> Offer | None:
+    """The idea, among those of the notes retrieved this turn, that speaks most to the person's words.
+
+    An idea must share two words with what they said (one, for a note of their situation), and two with the
+    passage it is cited to, so the citation is on topic for the reply that carries the idea.
+    """
+    ideas = load_ideas().notes
+    want = _words(text)
+    best, best_score = None, 0.0
+    for rank, hit in enumerate(hits[:4]):
+        chunk = _words(hit.chunk.text)
+        owned = situation is not None and situation.name != "general" and \
+            situation.owns(hit.chunk.source, hit.chunk.title)
+        for idea in ideas.get(hit.chunk.source, []):
+            if idea in avoid or len(shared_words(idea, hit.chunk.text)) < MIN_SHARED:
+                continue
+            mine = _words(idea)
+            fit = len(mine & want)
+            if fit < (1 if owned else 2):
+                continue
+            score = 1.0 * fit + 0.5 * len(mine & chunk) + (1.0 if owned else 0.0) - 0.3 * rank
+            if score > best_score:
+                best, best_score = Offer(idea=idea, hit=hit), score
+    return best
