@@ -15,8 +15,21 @@ whose my your our their his its this these those is are was were be been being a
 will would can could should shall may might must not if when while because since until just very really too
 also then there what how why where i we they he she i'm you're we're they're i've you've i'd you'd i'll
 you'll it's isn't aren't wasn't weren't don't doesn't didn't won't can't couldn't shouldn't wouldn't any
-some every each no more most much many even only still like
+some every each no more most much many even only still like always never often usually sometimes maybe perhaps
+probably already ever
 """.split())
+# Verbs that take their preposition with them: "never thought | about X" is no place to stop.
+_BOUND = {
+    "about": {"think", "thought", "thinking", "talk", "talked", "talking", "care", "cared", "worry", "worried",
+              "know", "knew", "ask", "asked", "complain", "complained", "complaining"},
+    "on": {"depend", "depends", "rely", "relies", "focus", "focused", "focusing", "agree", "count", "work", "worked"},
+    "with": {"work", "worked", "working", "deal", "dealt", "agree", "disagree", "talk", "speak", "spoke", "cope"},
+    "for": {"wait", "waiting", "waited", "ask", "asked", "look", "looking", "care", "apply", "applied", "pay"},
+    "at": {"look", "looked", "looking", "good", "bad", "better"},
+    "in": {"believe", "involved", "interested", "invest"},
+    "of": {"one", "some", "all", "most", "each", "none", "any", "many", "few", "both", "either", "neither", "part",
+           "lot", "half", "rest", "top", "end", "kind", "sort", "two", "three"},
+}
 _SWAPS = {
     "i": "you", "me": "you", "my": "your", "mine": "yours", "myself": "yourself", "i'm": "you're",
     "im": "you're", "i've": "you've", "i'll": "you'll", "i'd": "you'd", "we": "you", "our": "your",
@@ -34,11 +47,13 @@ _JOIN = re.compile(
     r"|,\s+(?i:and|but|because|although|though|whereas|which|so|yet|even\s+though|except)\s+"
     r"|\s+(?i:but|because|even\s+though|although|whereas)\s+)")
 _SPLIT = re.compile(r"(?<=[.!?])[\"”’')]*\s+|\s*[;:\n]\s*|\s+[-–—]+\s+|\.{3}\s*")
+_LEAD_CLAUSE = re.compile(r"^(?:if|when|whenever|unless|until|once|although|though|while|as\s+soon\s+as|"
+                          r"(?:the\s+)?(?:last|first|next)\s+time|every\s+time|each\s+time)\b[^,]{2,80},\s*", re.I)
 _FILLERS = (  # longest first, so "so far" is taken whole before "so"
     r"when\s+i\s+put\s+it\s+like\s+that", r"the\s+honest\s+answer\s+is", r"(?:a\s+few|two|three|four|five|six|"
     r"several|a\s+couple\s+of)\s+(?:days|weeks|months|years)\s+ago", r"last\s+(?:week|month|year|time|night)",
     r"this\s+(?:week|morning|month|year)", r"thinking\s+about\s+it", r"put\s+like\s+that", r"the\s+thing\s+is",
-    r"the\s+truth\s+is", r"to\s+be\s+honest", r"if\s+i'm\s+honest", r"at\s+the\s+moment", r"these\s+days",
+    r"the\s+truth\s+is", r"at\s+the\s+same\s+time", r"to\s+be\s+honest", r"if\s+i'm\s+honest", r"at\s+the\s+moment", r"these\s+days",
     r"right\s+now", r"so\s+far", r"since\s+then", r"if\s+anything", r"in\s+fact", r"i\s+think", r"i\s+guess",
     r"i\s+suppose", r"i\s+mean", r"you\s+know", r"honestly", r"basically", r"actually", r"recently",
     r"yesterday", r"today", r"lately", r"really", r"again", r"still", r"also", r"well", r"just", r"like",
@@ -133,6 +148,10 @@ def strip_filler(text: str) -> str:
 def _clauses(message: str) -> tuple[str, ...]:
     out: list[str] = []
     for sentence in _SPLIT.split(message.replace("’", "'").strip()):
+        sentence = strip_filler(sentence)
+        lead = _LEAD_CLAUSE.match(sentence)
+        if lead and len(sentence[lead.end():].split()) >= 2:
+            sentence = sentence[lead.end():]  # "The last time I hinted at it, he laughed it off": the main clause
         for part in _joined(_JOIN.split(sentence)):
             part = strip_filler(part)
             if len(part.split()) >= 2:
@@ -172,6 +191,8 @@ def trim(clause: str, limit: int = MAX_QUOTE_WORDS) -> str:
         head = words[:end]
         nxt = words[end].lower()
         boundary = head[-1].endswith(",") or nxt in _TAIL_CUT or (nxt == "of" and end >= 5)
+        if head[-1].lower() in _BOUND.get(nxt, ()):
+            continue
         # Cutting inside "what a good week | in this job" would leave a clause open.
         open_clause = any(w.lower() in _OPENERS for w in head[-4:]) or head[-1].lower() == "to"
         if boundary and not open_clause and ends_cleanly([w.rstrip(",") for w in head]):
@@ -183,7 +204,8 @@ def split_subject(clause: str) -> tuple[str, str]:
     """(subject, rest), both in the coach's voice; the subject is '' when the clause opens with its verb."""
     words = clause.split()
     low = [w.lower() for w in words]
-    lead = re.match(r"^(?:on|in|at|for|with|during|after|before|across|around)\b[^,]{2,40},\s*", clause, re.I)
+    lead = re.match(r"^(?:on|in|at|for|with|during|after|before|across|around|over|within|throughout)\b[^,]{2,40}"
+                    r"(?:,\s*|\s+(?=(?:i|i'm|i've|we|he|she|they)\b))", clause, re.I)
     if lead and len(words) > 6:
         return split_subject(clause[lead.end():])  # "On my ward, the huddle only works ...": the huddle is it
     if len(low) > 2 and low[0] == "that" and re.match(r"(?:i|it|he|she|they|we|you)\b", low[1]):

@@ -38,7 +38,7 @@ _ASKS = re.compile(r"\?\s*$|\b(?:what\s+should\s+i|what\s+do\s+i\s+do|any\s+advi
                    r"tell\s+me\s+what|what\s+would\s+you)\b", re.I)
 _UNSURE = re.compile(r"\b(?:i\s+don'?t\s+know|no\s+idea|not\s+sure)\b", re.I)
 _GOAL = re.compile(r"^(?:the\s+thing\s+|what\s+)?(?:i\s+(?:really\s+|just\s+)?(?:want|would\s+like|hope|need)|"
-                   r"i'd\s+(?:really\s+)?(?:like|love|want)|my\s+goal(?:\s+for\s+[\w\s]+?)?)\s+"
+                   r"i'd\s+(?:really\s+)?(?:like|love|want)|my\s+goal(?:\s+for\s+(?:this|the|next)\s+\w+)?\s+is)\s+"
                    r"(?:is\s+)?(?:for\s+)?(?P<rest>.+)$", re.I)
 _OPTION = re.compile(r"^(?:maybe\s+|perhaps\s+|or\s+)?(?:i|we)\s+(?:could|might|can)\s+(?:also\s+)?(?P<a>.+)$|"
                      r"^(?:one|another|the\s+other)\s+(?:option|idea|possibility|way)?\s*is\s+(?:to\s+|that\s+i\s+)?"
@@ -111,8 +111,10 @@ def goal_of(message: str) -> str:
             rest = rest[6:]  # "to be doing more design" -> "doing more design"
         elif rest.lower().startswith("to "):
             verb, _, tail = rest[3:].partition(" ")
+            if verb.lower() in ("keep", "continue") and re.match(r"\w+ing\b", tail):
+                verb, _, tail = tail.partition(" ")  # "to keep shaping X" -> "shaping X"
             rest = f"{gerund(verb)} {_and_gerund(tail)}".strip()
-        elif (o := _OBJ_TO.match(rest)) and not o.group("who").lower().startswith(("to ", "a ", "an ")):
+        elif (o := _OBJ_TO.match(rest)) and not o.group("who").lower().startswith(("to ", "a ", "an ", "that ", "this ", "it ")):
             rest = f"{o.group('who')} {gerund(o.group('verb'))}{_and_gerund(o.group('tail'))}"
         elif rest and not rest.lower().startswith(("that ", "this ", "it ")) and \
                 not re.match(r"\w+ing\b", rest):
@@ -271,7 +273,7 @@ def _main(r: _Reading, bank: QuestionBank, sit: Situation, turn_index: int) -> R
     if len(r.options) == 2:
         return _make(bank, "options", turn_index, option_a=r.options[0], option_b=r.options[1])
     if r.goal and (_GOAL.match(event.text) or (turn_index % 2 == 1 and not _PAIN.search(event.text.lower()))):
-        return _make(bank, "want", turn_index, goal=r.goal)
+        return _make(bank, "want", 0 if r.goal.startswith("that ") else turn_index, goal=r.goal)
     kind = ("feeling", "meaning", "simple")[turn_index % 3]
     about_them = not re.search(r"\byou", event.subject)
     if kind == "feeling" and (r.options or not _PAIN.search(event.text.lower())):
