@@ -80,3 +80,20 @@ def test_commitments_list_done_and_all(seeded):
     assert data[0]["status"] == "done" and data[0]["session"] == seeded
     missing = run("commitments", "done", "42")
     assert missing.exit_code == 2 and "no commitment 42" in missing.stderr
+
+
+def test_export_sweeps_stale_temp_files_from_a_killed_export(tmp_path):
+    import os
+    import time
+
+    from agent.cli.sessions_cmd import write_atomic
+
+    stale = tmp_path / ".brief.md.abc123.tmp"
+    stale.write_text("half")
+    old = time.time() - 3600
+    os.utime(stale, (old, old))
+    fresh = tmp_path / ".brief.md.def456.tmp"
+    fresh.write_text("another export in flight")
+    write_atomic(tmp_path / "brief.md", "whole")
+    assert (tmp_path / "brief.md").read_text() == "whole"
+    assert not stale.exists() and fresh.exists()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,12 @@ def write_atomic(path: Path, text: str) -> None:
     """Write via a temp file in the same folder and rename, so an interrupted export never leaves half a file."""
     path = path.expanduser()
     path.parent.mkdir(parents=True, exist_ok=True)
+    # A killed export can't clean up after itself; its temp file is swept by the next export to the same path.
+    stale_before = time.time() - 60
+    for old in path.parent.glob(f".{path.name}.*.tmp"):
+        with contextlib.suppress(OSError):
+            if old.stat().st_mtime < stale_before:
+                old.unlink()
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
