@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 from agent.settings import Settings, load_settings
+from agent.types import Hit
 
 _BUILT: dict[str, Path] = {}
 
@@ -28,3 +29,17 @@ def home_with_corpus(home: Path, **overrides) -> Settings:
     if not (home / "index").exists():
         shutil.copytree(built_index(), home / "index")
     return load_settings(home=home, embedder="hash", **overrides)
+
+
+def corpus_hit(source: str, chunk: int = 0, chars: int = 1500) -> Hit:
+    """A retrieved passage built from a real bundled corpus note (front matter removed), for engine unit tests."""
+    import re
+
+    from agent.resources import corpus_dir
+    from agent.types import Chunk
+
+    raw = (corpus_dir() / source).read_text(encoding="utf-8")
+    title = re.search(r"^title: (.*)$", raw, re.M).group(1)
+    body = re.sub(r"^---\n.*?\n---\n", "", raw, flags=re.S)[:chars]
+    return Hit(chunk=Chunk(id=f"{source}#t-{chunk}", source=source, title=title, text=body, chunk=chunk,
+                           start=0, end=len(body)), score=1.0)

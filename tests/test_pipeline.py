@@ -220,3 +220,10 @@ def test_the_named_peer_stays_the_subject_when_a_role_is_mentioned_later(coach):
         turn = coach.turn(sid, message)
     assert "CFO" not in " ".join(turn.questions)
     assert turn.openers and all("Priya" in o.text for o in turn.openers)
+
+
+def test_a_bare_request_for_advice_searches_with_what_came_before(coach, spy):
+    first = coach.turn(None, "One of my nurses is late almost every morning and the receptionists get the complaints.")
+    coach.turn(first.session, "What should I do? I genuinely have no idea.")
+    query = spy.calls[-1][0]
+    assert "late almost every morning" in query and query.endswith("I genuinely have no idea.")

@@ -92,3 +92,24 @@ def third_person(verb: str) -> str:
     if low.endswith(("s", "sh", "ch", "x", "z", "o")):
         return low + "es"
     return low + "s"
+
+
+# Verbs that take their preposition with them: "never thought | about X" is no place to stop.
+BOUND = {
+    "about": {"think", "thought", "thinking", "talk", "talked", "talking", "care", "cared", "worry", "worried",
+              "know", "knew", "ask", "asked", "complain", "complained", "complaining"},
+    "on": {"depend", "depends", "rely", "relies", "focus", "focused", "focusing", "agree", "count", "work", "worked"},
+    "with": {"work", "worked", "working", "deal", "dealt", "agree", "disagree", "talk", "speak", "spoke", "cope"},
+    "for": {"wait", "waiting", "waited", "ask", "asked", "look", "looking", "care", "apply", "applied", "pay"},
+    "at": {"look", "looked", "looking", "good", "bad", "better"},
+    "in": {"believe", "involved", "interested", "invest"},
+    "of": {"one", "some", "all", "most", "each", "none", "any", "many", "few", "both", "either", "neither", "part",
+           "lot", "half", "rest", "top", "end", "kind", "sort", "two", "three"},
+}
+# Capitalised at the start of a sentence, but not names.
+COMMON_CAPS = frozenset("""
+maybe perhaps everyone everybody nobody people nothing something someone somebody sometimes often most many
+some one two three four five another each every both either neither none half management leadership staff
+work things everything last next first second previous head team teams our since after before until unless
+yesterday today tomorrow recently lately now then there here thanks hello hi yes no okay ok sure well
+""".split())

@@ -25,6 +25,16 @@ ASKS_HOW = re.compile(r"\b(?:how\s+do\s+(?:other|most|good|people|leaders|manage
                       r"what\s+would\s+it\s+look\s+like|how\s+could\s+(?:the|a|my|we))\b", re.I)
 
 
+_REQUEST = re.compile(r"\b(?:what\s+should\s+i\s+do|what\s+do\s+i\s+do|any\s+(?:advice|ideas|tips)|i\s+(?:genuinely\s+"
+                      r"|really\s+)?(?:have\s+)?no\s+idea|not\s+sure|i\s+don'?t\s+know|how\s+people\s+normally|"
+                      r"approach\s+this|yes\s+please|go\s+ahead)\b", re.I)
+
+
+def substantive(message: str) -> bool:
+    """Whether a message says enough on its own to search or match by ('What should I do?' does not)."""
+    return len(re.findall(r"[A-Za-z]{4,}", _REQUEST.sub(" ", message))) >= 5
+
+
 class IdeaFile(BaseModel):
     """prompts/ideas.yaml: short ideas by the corpus note they paraphrase."""
 
@@ -69,16 +79,17 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(content_words(text))
 
 
-def grounding_hit(hits: list[Hit], text: str, situation: Situation | None, said: str = "") -> Hit | None:
+def grounding_hit(hits: list[Hit], text: str, situation: Situation | None, said: str = "",
+                  min_shared: int = MIN_SHARED) -> Hit | None:
     """The retrieved passage that fits the person's words best; None when none shares enough with what they said.
 
-    `text` ranks the passages (it may include earlier messages); `said` (this message, by default `text`) is what
-    a citation must share at least MIN_SHARED words with, so it is on topic for this very turn.
+    `text` ranks the passages (it may include earlier messages); `said` (this turn's words, by default `text`) is
+    what a citation must share at least `min_shared` words with, so it is on topic for this very turn.
     """
     said = said or text
     best, best_score = None, 0.0
     for rank, hit in enumerate(hits[:4]):
-        if len(shared_words(said, hit.chunk.text)) < MIN_SHARED:
+        if len(shared_words(said, hit.chunk.text)) < min_shared:
             continue
         score = relevance(hit, text, situation) - 0.5 * rank
         if score > best_score:
@@ -87,7 +98,7 @@ def grounding_hit(hits: list[Hit], text: str, situation: Situation | None, said:
 
 
 def idea_for(hits: list[Hit], text: str, avoid: set[str] = frozenset(),
-             situation: Situation | None = None) -> Offer | None:
+             situation: Situation | None = None, max_words: int = MAX_IDEA_WORDS) -> Offer | None:
     """The idea, among those of the notes retrieved this turn, that speaks most to the person's words.
 
     An idea must share two words with what they said (one, for a note of their situation), and two with the
@@ -101,7 +112,7 @@ def idea_for(hits: list[Hit], text: str, avoid: set[str] = frozenset(),
         owned = situation is not None and situation.name != "general" and \
             situation.owns(hit.chunk.source, hit.chunk.title)
         for idea in ideas.get(hit.chunk.source, []):
-            if idea in avoid or len(shared_words(idea, hit.chunk.text)) < MIN_SHARED:
+            if idea in avoid or len(idea.split()) > max_words or len(shared_words(idea, hit.chunk.text)) < MIN_SHARED:
                 continue
             mine = _words(idea)
             fit = len(mine & want)

@@ -7,11 +7,12 @@ from typing import Iterator
 
 from agent.coach import asking
 from agent.coach.engine import EngineInput, EngineOutput
+from agent.coach.grounding import shared_words
 from agent.coach.grow import extract_commitment, measure_is_when, next_phase, phase_run, wants_advice
-from agent.coach.offers import ASKS_HOW, STUCK, Offer, grounding_hit, idea_for
+from agent.coach.offers import ASKS_HOW, MIN_SHARED, STUCK, Offer, grounding_hit, idea_for, substantive
 from agent.coach.questions import QuestionBank, load_bank, normalise, render, template_of
 from agent.coach.quotes import shift_pronouns, trim
-from agent.coach.reflect import ranked_phrases, reflect, sentence
+from agent.coach.reflect import Reflection, ranked_phrases, reflect, sentence
 from agent.coach.situations import FALLBACK, Situation, detect, load_situations, score_text
 from agent.openers import draft_openers, extract_peer, is_name
 from agent.types import Commitment, Opener, Phase
@@ -73,24 +74,14 @@ class _Turn:
 
     def run(self) -> EngineOutput:
         inp, bank = self.inp, self.bank
-        det = detect(self.message, inp.hits, self.context)
-        guess = inp.situation if inp.situation in self.sits else FALLBACK
-        name = det.name if det.name != FALLBACK else guess
-        if guess != FALLBACK and name != guess:
-            said = score_text(self.message)
-            if said.get(name, 0.0) < max(3.0, 1.5 * said.get(guess, 0.0)):
-                name = guess  # stay with the session's topic unless their own words clearly move to another
+        name = self._situation()
         sit = self.sit = self.sits[name]
-        peer = inp.peer or extract_peer(self.message) or (extract_peer(self.context) if sit.peer else "")
-        if sit.peer and not is_name(peer):
-            named = extract_peer(self.context)
-            peer = named if is_name(named) else peer
+        peer = self._peer(sit)
         advice = inp.advice_permitted or wants_advice(self.message)
         commitment = extract_commitment(self.message)
         phase = self.phase = self._phase(commitment, advice)
         keywords = frozenset(sit.keywords) | frozenset(sit.phrases)
-        focus = self.message if len(self.message.split()) >= 8 else f"{self.context} {self.message}"
-        ground = grounding_hit(inp.hits, focus, sit, said=self.message)
+        focus = self.message if substantive(self.message) else f"{self.context} {self.message}"
         parts: list[str] = []
         question: str | None = None
         if phase == "closed" and commitment is not None:
@@ -104,39 +95,88 @@ class _Turn:
             parts.append(sentence(f"So you'll {shift_pronouns(commitment.what)}"))
             question = self._fresh([bank.template("ask_by_when", i) for i in range(2)])
         offer = None if question else self._offer(advice, phase, focus)
-        room = self.budget - (len(offer.idea.split()) + 14 if offer else 12)
         if not parts:
-            limit = 12 if room >= 16 else 9
-            first = reflect(self.message, bank, sit, turn_index=inp.turn_index, keywords=keywords, peer=peer,
-                            limit=limit)
-            spare = room - _count([r.text for r in first])
-            refl = reflect(self.message, bank, sit, turn_index=inp.turn_index, keywords=keywords, peer=peer,
-                           limit=limit, spare=spare) if spare >= 4 else first
-            parts += [r.text for r in refl]
+            parts += self._reflections(sit, keywords, peer, advice, offer)
         if inp.turn_index == 0 and inp.open_commitment is not None and question is None and \
                 not _reports_on(self.message, inp.open_commitment):
             question = self._open_commitment(inp.open_commitment)
         openers = self._openers(sit, peer, parts)
-        marker = ""
         if question is None and offer is not None:
             question = self._place_offer(offer, advice, parts)
+        marker = ""
         if question is None:
-            if advice and not offer:
+            if advice:
                 parts.append(bank.template("no_idea"))
-            phrases = ranked_phrases(self.message, keywords, peer, 9)
-            words = asking.their_words_for(phrases, " ".join(parts), keywords, peer)
-            if "When you say" in self.last_coach:
-                words = None  # not two quoting questions in a row
-            qvars = {"peer": peer or None, "their_words": words}
-            question = asking.choose(bank, name, phase, qvars=qvars, asked=self.asked, used=self.used,
-                                     focus=focus, ground=ground.chunk.text if ground else "",
-                                     budget=max(8, self.budget - _count(parts)))
-            if ground is not None and not self.cited:
-                marker = f" [{self.cite(ground.chunk.id)}]"
+            question, marker = self._ask(name, phase, keywords, peer, parts, focus, advice)
         reply = " ".join(p for p in parts + [question] if p) + marker
+        self._cite_openers(openers, reply)
         keep = commitment if commitment and phase in ("will", "closed") else None
         return EngineOutput(reply=reply, questions=[question], cited_ids=self.cited, openers=openers,
                             phase=phase, situation=name, commitment=keep)
+
+    def _situation(self) -> str:
+        """This turn's situation: what the message shows, but the session's topic unless it clearly moves."""
+        det = detect(self.message, self.inp.hits, self.context)
+        guess = self.inp.situation if self.inp.situation in self.sits else FALLBACK
+        name = det.name if det.name != FALLBACK else guess
+        if guess != FALLBACK and name != guess:
+            said = score_text(self.message)
+            if said.get(name, 0.0) < max(3.0, 1.5 * said.get(guess, 0.0)):
+                name = guess
+        return name
+
+    def _peer(self, sit: Situation) -> str:
+        """Who a peer situation is about: the pipeline's pick, else a name here or earlier, else a role."""
+        peer = self.inp.peer or extract_peer(self.message) or (extract_peer(self.context) if sit.peer else "")
+        if sit.peer and not is_name(peer):
+            named = extract_peer(self.context)
+            peer = named if is_name(named) else peer
+        return peer
+
+    def _reflections(self, sit: Situation, keywords: frozenset[str], peer: str, advice: bool,
+                     offer: Offer | None) -> list[str]:
+        """One reflection, two when the talk budget leaves room (an offered idea takes its share first)."""
+        inp, bank = self.inp, self.bank
+        room = self.budget - (len(offer.idea.split()) + 14 if offer else 12)
+        limit = 12 if room >= 16 else 9
+        refl = reflect(self.message, bank, sit, turn_index=inp.turn_index, keywords=keywords, peer=peer,
+                       limit=limit)
+        spare = room - _count([r.text for r in refl])
+        if spare >= 4:
+            refl = reflect(self.message, bank, sit, turn_index=inp.turn_index, keywords=keywords, peer=peer,
+                           limit=limit, spare=spare)
+        if advice and refl[0].kind == "acknowledge":
+            refl = [Reflection(text=bank.template("advice_ack", inp.turn_index), kind="simple")]
+        return [r.text for r in refl]
+
+    def _ask(self, name: str, phase: Phase, keywords: frozenset[str], peer: str, parts: list[str], focus: str,
+             advice: bool) -> tuple[str, str]:
+        """The question for this turn, and the marker of the passage that steered it when that is on topic."""
+        # A passage sharing a word with the message steers the question; it is cited only if the exchange
+        # (their message and the reply) shares enough with it to be on topic.
+        ground = grounding_hit(self.inp.hits, focus, self.sit, said=self.message, min_shared=1)
+        phrases = ranked_phrases(self.message, keywords, peer, 9)
+        words = asking.their_words_for(phrases, " ".join(parts), keywords, peer)
+        if "When you say" in self.last_coach:
+            words = None  # not two quoting questions in a row
+        question = asking.choose(self.bank, name, "options" if advice else phase,  # asked: draw out their ideas
+                                 qvars={"peer": peer or None, "their_words": words}, asked=self.asked,
+                                 used=self.used, focus=focus, ground=ground.chunk.text if ground else "",
+                                 budget=max(8, self.budget - _count(parts)))
+        said = " ".join([self.message] + parts + [question])
+        if ground is not None and not self.cited and len(shared_words(said, ground.chunk.text)) >= MIN_SHARED:
+            return question, f" [{self.cite(ground.chunk.id)}]"
+        return question, ""
+
+    def _cite_openers(self, openers: list[Opener], reply: str) -> None:
+        """The openers' note as the turn's source when nothing else is cited and it is on topic; no marker."""
+        if self.cited or not openers or openers[0].citation is None:
+            return
+        cite = openers[0].citation
+        hit = next((h for h in self.inp.hits if (h.chunk.source, h.chunk.chunk) == (cite.source, cite.chunk)),
+                   None)
+        if hit is not None and len(shared_words(f"{self.message} {reply}", hit.chunk.text)) >= MIN_SHARED:
+            self.cite(hit.chunk.id)
 
     def _phase(self, commitment: Commitment | None, advice: bool) -> Phase:
         inp = self.inp
@@ -160,7 +200,7 @@ class _Turn:
         """Their plan given back briefly: what, by when, and how they'll know."""
         confirm = self.bank.template("confirm", self.inp.turn_index)
         what = trim(c.what, 12) or c.what
-        out = [sentence(render(confirm, what=shift_pronouns(what), by_when=c.by_when))]
+        out = [sentence(render(confirm, what=shift_pronouns(what), by_when=shift_pronouns(c.by_when)))]
         if c.measure:
             measure = shift_pronouns(trim(c.measure, 12) or c.measure)
             kind = "confirm_measure" if measure_is_when(self.message) else "confirm_success"
@@ -169,15 +209,15 @@ class _Turn:
 
     def _offer(self, advice: bool, phase: Phase, focus: str) -> Offer | None:
         """One idea from a retrieved note, when asked for, or now and then when it fits and there is room."""
-        avoid = {i for i in _ideas_in(self.all_coach)}
-        offer = idea_for(self.inp.hits, focus, avoid, self.sit)
-        if offer is None or advice:
-            return offer
-        room = self.budget >= len(offer.idea.split()) + 10
-        invited = room and (bool(ASKS_HOW.search(self.message)) or bool(STUCK.search(self.message)))
-        fits = phase in ("goal", "options") and self.budget >= len(offer.idea.split()) + 16
-        if (invited or fits) and not _OFFERED.search(self.recent_coach):
-            return offer
+        avoid = set(_ideas_in(self.all_coach))
+        if advice:
+            return idea_for(self.inp.hits, focus, avoid, self.sit)
+        if _OFFERED.search(self.recent_coach):
+            return None  # lighter and rarer: not two turns running
+        if ASKS_HOW.search(self.message) or STUCK.search(self.message):
+            return idea_for(self.inp.hits, focus, avoid, self.sit, max_words=self.budget - 10)
+        if phase in ("goal", "options"):
+            return idea_for(self.inp.hits, focus, avoid, self.sit, max_words=self.budget - 20)
         return None
 
     def _place_offer(self, offer: Offer, advice: bool, parts: list[str]) -> str:
@@ -212,8 +252,6 @@ class _Turn:
 
 def _reports_on(message: str, c: Commitment) -> bool:
     """Whether they already say how last session's plan went ('I did the briefing on Monday')."""
-    from agent.coach.grounding import shared_words
-
     return len(shared_words(message, f"{c.what} {c.by_when}")) >= 2
 
 

@@ -9,6 +9,7 @@ from typing import Any, Callable, Iterator
 from agent.coach.engine import EngineInput, EngineOutput
 from agent.coach.grow import gives_permission, wants_advice
 from agent.coach.history import tokens, trim_history
+from agent.coach.offers import substantive
 from agent.coach.questions import load_bank
 from agent.coach.situations import detect, is_peer
 from agent.coach.validate import (
@@ -41,17 +42,6 @@ def _guards() -> Any:
     import agent.guardrails as guards
 
     return guards
-
-
-_REQUEST = re.compile(r"\b(?:what\s+should\s+i\s+do|what\s+do\s+i\s+do|any\s+(?:advice|ideas|tips)|i\s+(?:genuinely\s+"
-                      r"|really\s+)?(?:have\s+)?no\s+idea|not\s+sure|i\s+don'?t\s+know|how\s+people\s+normally|"
-                      r"approach\s+this|yes\s+please|go\s+ahead)\b", re.I)
-
-
-def _substantive(message: str) -> bool:
-    """Whether a message says enough on its own to search by ('What should I do?' does not)."""
-    rest = _REQUEST.sub(" ", message)
-    return len(re.findall(r"[A-Za-z]{4,}", rest)) >= 5
 
 
 def session_peer(message: str, earlier: list[str]) -> str:
@@ -144,7 +134,7 @@ class Coach:
             focus = self._without_injection(message, guards)
         turn_index = sum(1 for m in history if m.role == "user")
         user_texts = [m.text for m in history if m.role == "user"]
-        query = focus if _substantive(focus) or not user_texts else f"{user_texts[-1]} {focus}"
+        query = focus if substantive(focus) or not user_texts else f"{user_texts[-1]} {focus}"
         hits: list[Hit] = self.searcher.search(query, k=self.settings.top_k)
         engine_hits = [h.model_copy(update={"chunk": h.chunk.model_copy(update={"text": _neutralized(
             guards.neutralize, h.chunk.text)})}) for h in hits]

@@ -30,6 +30,7 @@ TEMPLATE_VARS = {
     "second": {"value", "feeling"},
     "asking": {"question"},
     "acknowledge": set(),
+    "advice_ack": set(),
     "invite": {"idea", "n"},
     "invite_question": set(),
     "advice": {"idea", "n"},

@@ -7,6 +7,8 @@ from functools import lru_cache
 
 from pydantic import BaseModel
 
+from agent.coach.lexicon import BOUND, COMMON_CAPS
+
 MAX_QUOTE_WORDS = 12
 # A quote never ends on one of these: it would stop mid-phrase ("... and you feel", "... in the").
 FUNCTION_WORDS = frozenset("""
@@ -18,18 +20,6 @@ you'll it's isn't aren't wasn't weren't don't doesn't didn't won't can't couldn'
 some every each no more most much many even only still like always never often usually sometimes maybe perhaps
 probably already ever
 """.split())
-# Verbs that take their preposition with them: "never thought | about X" is no place to stop.
-_BOUND = {
-    "about": {"think", "thought", "thinking", "talk", "talked", "talking", "care", "cared", "worry", "worried",
-              "know", "knew", "ask", "asked", "complain", "complained", "complaining"},
-    "on": {"depend", "depends", "rely", "relies", "focus", "focused", "focusing", "agree", "count", "work", "worked"},
-    "with": {"work", "worked", "working", "deal", "dealt", "agree", "disagree", "talk", "speak", "spoke", "cope"},
-    "for": {"wait", "waiting", "waited", "ask", "asked", "look", "looking", "care", "apply", "applied", "pay"},
-    "at": {"look", "looked", "looking", "good", "bad", "better"},
-    "in": {"believe", "involved", "interested", "invest"},
-    "of": {"one", "some", "all", "most", "each", "none", "any", "many", "few", "both", "either", "neither", "part",
-           "lot", "half", "rest", "top", "end", "kind", "sort", "two", "three"},
-}
 _SWAPS = {
     "i": "you", "me": "you", "my": "your", "mine": "yours", "myself": "yourself", "i'm": "you're",
     "im": "you're", "i've": "you've", "i'll": "you'll", "i'd": "you'd", "we": "you", "our": "your",
@@ -39,12 +29,13 @@ _SWAPS = {
 _VERB_FIXES = ((re.compile(r"\bI am\b", re.I), "you are"), (re.compile(r"\bI was\b", re.I), "you were"),
                (re.compile(r"\bwe are\b", re.I), "you are"), (re.compile(r"\bwe were\b", re.I), "you were"))
 _SUBJECT_WORDS = (r"(?i:i|i'm|i've|i'd|i'll|we|we're|we've|they|they're|he|he's|she|she's|it|it's|that|this|"
-                  r"there|my|our|their|his|her|the\s+team|everyone|everybody|nobody|no\s+one|people|nothing)")
+                  r"there|my|our|their|his|her|the\s+team|everyone|everybody|nobody|no\s+one|people|nothing|"
+                  r"(?:one|some|two|most|all|none)\s+of\s+(?:them|us|my|our|the))")
 _NAME = r"(?-i:[A-Z][a-z]+)"
 _JOIN = re.compile(
     rf"(,?\s+(?i:and|but|so|yet|because|since|although|though|while|whereas|and\s+now|and\s+then)\s+"
-    rf"(?=(?:{_SUBJECT_WORDS}|{_NAME})\b)"
-    r"|,\s+(?i:and|but|because|although|though|whereas|which|so|yet|even\s+though|except)\s+"
+    rf"(?=(?:(?i:honestly|frankly|now|then|also|really|actually|still)\s+)?(?:{_SUBJECT_WORDS}|{_NAME})\b)"
+    r"|,\s+(?i:and|but|because|although|though|whereas|so|yet|even\s+though|except)\s+"
     r"|\s+(?i:but|because|even\s+though|although|whereas)\s+)")
 _SPLIT = re.compile(r"(?<=[.!?])[\"”’')]*\s+|\s*[;:\n]\s*|\s+[-–—]+\s+|\.{3}\s*")
 _LEAD_CLAUSE = re.compile(r"^(?:if|when|whenever|unless|until|once|although|though|while|as\s+soon\s+as|"
@@ -53,17 +44,21 @@ _FILLERS = (  # longest first, so "so far" is taken whole before "so"
     r"when\s+i\s+put\s+it\s+like\s+that", r"the\s+honest\s+answer\s+is", r"(?:a\s+few|two|three|four|five|six|"
     r"several|a\s+couple\s+of)\s+(?:days|weeks|months|years)\s+ago", r"last\s+(?:week|month|year|time|night)",
     r"this\s+(?:week|morning|month|year)", r"thinking\s+about\s+it", r"put\s+like\s+that", r"the\s+thing\s+is",
-    r"the\s+truth\s+is", r"at\s+the\s+same\s+time", r"to\s+be\s+honest", r"if\s+i'm\s+honest", r"at\s+the\s+moment", r"these\s+days",
+    r"the\s+truth\s+is", r"at\s+the\s+same\s+time", r"to\s+be\s+honest", r"if\s+i'm\s+honest",
+    r"at\s+the\s+moment", r"these\s+days",
     r"right\s+now", r"so\s+far", r"since\s+then", r"if\s+anything", r"in\s+fact", r"i\s+think", r"i\s+guess",
     r"i\s+suppose", r"i\s+mean", r"you\s+know", r"honestly", r"basically", r"actually", r"recently",
     r"yesterday", r"today", r"lately", r"really", r"again", r"still", r"also", r"well", r"just", r"like",
     r"hello", r"okay", r"then", r"and", r"but", r"tbh", r"hey", r"now", r"or", r"so", r"um", r"uh", r"hi", r"ok",
 )
 _FILLER = re.compile(r"^(?:" + "|".join(_FILLERS) + r")\b[\s,]*", re.I)
+_NUMBER = re.compile(r"^(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|a\s+few)$", re.I)
+_ASIDE = re.compile(r",\s*(?:if\s+i'm\s+honest|to\s+be\s+honest|honestly|i\s+think|i\s+guess|i\s+suppose),",
+                    re.I)
 _TAIL_FILLER = re.compile(r",?\s+(?:to\s+be\s+honest|if\s+i'm\s+honest|honestly|i\s+think|i\s+guess|really|"
                           r"i\s+suppose|you\s+know|though)\s*$", re.I)
 _TAIL_CUT = frozenset("in at on for with during after before about because when while since until without "
-                      "every each instead rather whenever unless and or but so now as by".split())
+                      "instead rather whenever unless and or but so now as by".split())
 _AUX = frozenset("""
 is isn't are aren't was wasn't were weren't has hasn't have haven't had hadn't will won't would wouldn't can
 can't could couldn't should shouldn't do don't does doesn't did didn't keeps keep kept never always still just
@@ -78,12 +73,6 @@ _VERBS = frozenset("""
 am be been being go going feel feeling want need like love hate miss think know see say tell ask make take give
 get run lead manage work help try keep let put bring find call talk spend do doing have having lose losing
 expect expects need needs want wants love loves think thinks know knows depend depends
-""".split())
-_COMMON_CAPS = frozenset("""
-maybe perhaps everyone everybody nobody people nothing something someone somebody sometimes often most many
-some one two three four five another each every both either neither none half management leadership staff
-work things everything last next first second previous head team teams our since after before until unless
-yesterday today tomorrow recently lately now then there here thanks hello hi yes no okay ok sure well
 """.split())
 _SUBJECTS = frozenset("i i'm i've i'd i'll we we're we've he she they it it's that's".split())
 _PRONOUNS = frozenset("he she they it everyone everybody nobody people that this".split())
@@ -136,7 +125,7 @@ def quoted_phrases(message: str) -> list[str]:
 
 def strip_filler(text: str) -> str:
     """A clause without the hedges and fillers that open or close it ("honestly, I think ...")."""
-    text = _TAIL_FILLER.sub("", text.strip(" .!,\"'“”‘’"))
+    text = _TAIL_FILLER.sub("", _ASIDE.sub(",", text.strip(" .!,\"'“”‘’")))
     while True:
         trimmed = _FILLER.sub("", text).strip(" ,")
         if trimmed == text:
@@ -191,13 +180,24 @@ def trim(clause: str, limit: int = MAX_QUOTE_WORDS) -> str:
         head = words[:end]
         nxt = words[end].lower()
         boundary = head[-1].endswith(",") or nxt in _TAIL_CUT or (nxt == "of" and end >= 5)
-        if head[-1].lower() in _BOUND.get(nxt, ()):
+        if head[-1].lower() in BOUND.get(nxt, ()):
             continue
+        if nxt in ("and", "or") and _NUMBER.match(head[-1]) or (end + 1 < len(words) and nxt in ("and", "or")
+                                                                and _NUMBER.match(words[end + 1])):
+            continue  # "two | or three smart people"
         # Cutting inside "what a good week | in this job" would leave a clause open.
-        open_clause = any(w.lower() in _OPENERS for w in head[-4:]) or head[-1].lower() == "to"
+        open_clause = head[-1].lower() == "to" or _open_wh(head)
         if boundary and not open_clause and ends_cleanly([w.rstrip(",") for w in head]):
             return " ".join(head).rstrip(",")
     return ""
+
+
+def _open_wh(head: list[str]) -> bool:
+    """Whether the head ends inside a wh- or that-clause still waiting for its verb ('what a good week')."""
+    for i in range(len(head) - 1, max(len(head) - 6, -1), -1):
+        if head[i].lower() in _OPENERS:
+            return not has_verb(" ".join(head[i + 1:]))
+    return False
 
 
 def split_subject(clause: str) -> tuple[str, str]:
@@ -249,7 +249,7 @@ def looks_like_name(word: str) -> bool:
     """A capitalised word that is probably a name ('Priya'), not a sentence's first word ('Maybe', 'Everyone')."""
     low = word.lower().strip(",.'")
     return (word[:1].isupper() and word[1:].replace("'s", "").isalpha() and word[1:].islower()
-            and low not in FUNCTION_WORDS and low not in _COMMON_CAPS
+            and low not in FUNCTION_WORDS and low not in COMMON_CAPS
             and not low.endswith(("ing", "ly", "ness", "ment", "tion", "ship", "ed")))
 
 
