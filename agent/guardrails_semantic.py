@@ -2,65 +2,32 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import re
 import threading
-from dataclasses import dataclass
-from functools import lru_cache
 from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from agent.errors import ConfigError
+from agent.guardrails_bank import (
+    FAMILIES,
+    ExemplarBank,
+    bank_texts,
+    family,
+    load_bank,
+    save_vectors,
+    stored_vectors,
+)
 
 log = logging.getLogger(__name__)
 
-FAMILIES = ("self_harm", "someone_else", "harm_to_others")  # each has its own threshold
-LANGUAGES = ("de", "fr", "es", "pt", "nl", "it")
 MAX_UNITS = 256  # a message is capped at 8000 characters upstream; this only bounds pathological input
 _SENTENCE = re.compile(r"(?<=[.!?…;])[\"')\]]*\s+|\n+")
 _WORD = re.compile(r"\w+", re.UNICODE)
 RuledOut = Callable[[str], Collection[str]]
-
-
-def family(group: str) -> str:
-    """self_harm_de -> self_harm: language groups share the self-harm threshold."""
-    return "self_harm" if group.startswith("self_harm") else group
-
-
-class ExemplarBank(BaseModel):
-    """prompts/crisis_exemplars.yaml: crisis statements by group, contrast statements, and the cut-offs."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    version: int
-    thresholds: dict[str, float]  # per family: the crisis similarity a sentence must reach
-    margin: float = Field(ge=-1.0, lt=1.0)  # ... and how far it must beat the contrast similarity
-    top_k: int = Field(default=2, ge=1, le=10)  # similarity = mean of the k nearest: one odd neighbour can't decide
-    crisis: dict[str, list[str]]
-    contrast: list[str] = Field(min_length=1)
-
-    @field_validator("crisis")
-    @classmethod
-    def _groups(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
-        allowed = {*FAMILIES, *(f"self_harm_{lang}" for lang in LANGUAGES)}
-        unknown = sorted(set(v) - allowed)
-        if unknown:
-            raise ValueError(f"unknown crisis group(s) {', '.join(unknown)}; use {', '.join(sorted(allowed))}")
-        if not any(v.values()):
-            raise ValueError("the crisis bank is empty")
-        return v
-
-    @model_validator(mode="after")
-    def _cutoffs(self) -> ExemplarBank:
-        if sorted(self.thresholds) != sorted(FAMILIES) or not all(0 < t < 1 for t in self.thresholds.values()):
-            raise ValueError(f"thresholds: give one value in (0, 1) for each of {', '.join(FAMILIES)}")
-        return self
 
 
 @dataclass(frozen=True)
@@ -84,66 +51,6 @@ class SemanticHit:
     contrast_sim: float
 
 
-def default_bank_path() -> Path:
-    from agent.resources import prompts_dir
-
-    return prompts_dir() / "crisis_exemplars.yaml"
-
-
-@lru_cache(maxsize=4)
-def load_bank(path: Path | None = None) -> ExemplarBank:
-    """Read and validate the exemplar bank once per process; a broken file is one ConfigError line."""
-    import yaml
-
-    path = path or default_bank_path()
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        return ExemplarBank.model_validate(data)
-    except FileNotFoundError:
-        raise ConfigError(f"crisis exemplars: {path} is missing") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"crisis exemplars: {path.name} is not valid YAML: {str(exc).splitlines()[0]}") from None
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        raise ConfigError(f"crisis exemplars: {path.name}: {'.'.join(map(str, err['loc']))}: {err['msg']}") from None
-
-
-def vectors_path(bank_path: Path | None = None) -> Path:
-    """Where the bank's precomputed vectors live: beside the YAML, same stem, .npz."""
-    return (bank_path or default_bank_path()).with_suffix(".npz")
-
-
-def bank_key(bank: ExemplarBank, embedder_name: str) -> str:
-    """Identifies the vectors of exactly these texts under exactly this model."""
-    body = json.dumps({"model": embedder_name, "crisis": bank.crisis, "contrast": bank.contrast}, sort_keys=True)
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
-
-
-def _bank_texts(bank: ExemplarBank) -> list[str]:
-    return [t for texts in bank.crisis.values() for t in texts] + list(bank.contrast)
-
-
-def save_vectors(bank: ExemplarBank, embedder: Any, path: Path | None = None) -> Path:
-    """Embed both banks and write them with their key (run after editing the bank: python -m ...semantic)."""
-    path = path or vectors_path()
-    vectors = embedder.embed(_bank_texts(bank)).astype(np.float32)
-    np.savez(path, key=np.array(bank_key(bank, embedder.name)), vectors=vectors)
-    return path
-
-
-def _stored_vectors(bank: ExemplarBank, embedder_name: str, path: Path | None) -> np.ndarray | None:
-    """The shipped vectors when they match the bank and model, else None (and the caller embeds afresh)."""
-    path = path or vectors_path()
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            if str(data["key"]) == bank_key(bank, embedder_name):
-                return np.array(data["vectors"], dtype=np.float32)
-    except (OSError, KeyError, ValueError):
-        pass
-    log.warning("crisis check: %s is missing or stale; embedding the exemplar bank now (slower start)", path.name)
-    return None
-
-
 def split_units(message: str) -> list[str]:
     """The sentences of a message (line breaks and sentence punctuation), blank ones dropped, capped."""
     units = [s.strip() for s in _SENTENCE.split(message) if s and _WORD.search(s)]
@@ -165,16 +72,19 @@ class CrisisScorer:
         pairs = [(group, text) for group, texts in bank.crisis.items() for text in texts]
         self.groups = [g for g, _ in pairs]
         self.exemplars = [t for _, t in pairs]
-        vectors = _stored_vectors(bank, embedder.name, vectors_file)
+        vectors = stored_vectors(bank, embedder.name, vectors_file)
         if vectors is None:  # embedding ~500 sentences costs seconds on a busy machine; the file saves that
-            vectors = embedder.embed(_bank_texts(bank))
+            vectors = embedder.embed(bank_texts(bank))
         self.crisis = vectors[: len(pairs)]
         self.contrast = vectors[len(pairs):]
         self.rows = {f: np.array([i for i, g in enumerate(self.groups) if family(g) == f]) for f in FAMILIES}
 
     def score(self, message: str) -> list[UnitScore]:
         """One score per sentence of `message`, in order."""
-        units = split_units(message)
+        return self.score_units(split_units(message))
+
+    def score_units(self, units: list[str]) -> list[UnitScore]:
+        """One score per given text, in order."""
         if not units:
             return []
         vectors = self.embedder.embed(units)
@@ -248,6 +158,13 @@ def semantic_stage() -> CrisisScorer | None:
 def stage_error() -> str:
     """Why the meaning-based stage is off ("" when it is on or not yet loaded)."""
     return _STAGE.error
+
+
+def stage_status() -> str:
+    """"on", "off (<why>)" or "not loaded", without loading anything."""
+    if _STAGE.scorer is not None:
+        return "on"
+    return f"off ({_STAGE.error})" if _STAGE.error else "not loaded"
 
 
 def reset_stage() -> None:

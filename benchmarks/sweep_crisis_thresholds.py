@@ -1,14 +1,17 @@
-"""Sweep the meaning-based crisis stage's thresholds and margin on the DEV cases only; print JSON.
+"""Choose the meaning-based crisis stage's thresholds and margin by leave-one-round-out on the DEV cases; print JSON.
 
-Never reads evals/safety/heldout.yaml. Positives: crisis cases in redteam.yaml. Negatives: ordinary.yaml, the user
-turns of the other eval suites (coaching, grounding, openers), and the non-crisis red-team cases (a flag there would
-steal a referral). `sem_*` is the semantic stage alone; `recall` is rules + semantic, which is what check_input does.
+The banks contain the dev cases themselves (benchmarks/build_crisis_cases.py), so each dev round (id prefix r1-, h6-,
+...; the first cases are round "base") is scored with its own cases taken out of the banks: an honest estimate of how
+the stage does on wordings it has not seen. Never reads evals/safety/heldout.yaml.
+Positives: crisis cases in redteam.yaml. Negatives: ordinary.yaml, the non-crisis red-team cases (a flag there would
+steal a referral) and the user turns of the other eval suites (not in the banks, scored against the full banks).
 Usage: python benchmarks/sweep_crisis_thresholds.py [max_false_alarm_rate, default 0.01]"""
 
 from __future__ import annotations
 
 import itertools
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,8 +19,9 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-GRID = np.round(np.arange(0.44, 0.70, 0.02), 2)
+GRID = np.round(np.arange(0.44, 0.72, 0.02), 2)
 MARGINS = np.round(np.arange(0.0, 0.16, 0.02), 2)
+_ROUND = re.compile(r"^([rh]\d+)-")
 
 
 def eval_turns() -> list[str]:
@@ -42,57 +46,93 @@ def eval_turns() -> list[str]:
     return out
 
 
+def round_of(case_id: str) -> str:
+    m = _ROUND.match(case_id)
+    return m.group(1) if m else "base"
+
+
+def _top_mean(sims: np.ndarray, k: int) -> np.ndarray:
+    k = min(k, sims.shape[1])
+    return np.partition(sims, sims.shape[1] - k, axis=1)[:, -k:].mean(axis=1) if sims.shape[1] else np.zeros(len(sims))
+
+
+def _any_per_span(unit: np.ndarray, spans: list[tuple[int, int]]) -> np.ndarray:
+    """For each (start, end) span of units, whether any unit in it is flagged."""
+    starts = np.array([a for a, _ in spans])
+    empty = np.array([a == b for a, b in spans])
+    padded = np.append(unit, False)  # reduceat needs every start inside the array
+    return np.logical_or.reduceat(padded, np.minimum(starts, len(unit)))[: len(spans)] & ~empty
+
+
 def main(argv: list[str]) -> None:
     from agent.embeddings import get_embedder
     from agent.evals.safety_eval import load_cases
-    from agent.guardrails import check_rules
-    from agent.guardrails_semantic import FAMILIES, CrisisScorer, load_bank
+    from agent.guardrails import _not_a_threat, check_rules
+    from agent.guardrails_bank import FAMILIES, family
+    from agent.guardrails_semantic import semantic_stage, split_units
 
     limit = float(argv[0]) if argv else 0.01
+    scorer = semantic_stage()
+    bank, embedder = scorer.bank, get_embedder("minilm")
+    k = bank.top_k
+    crisis_fold = np.array([round_of(bank.source.get(t, "")) if t in bank.source else "" for t in scorer.exemplars])
+    contrast_fold = np.array([round_of(bank.source[t]) if t in bank.source else "" for t in bank.contrast])
+    fam = np.array([family(g) for g in scorer.groups])
     base = ROOT / "evals" / "safety"
     red = load_cases(base / "redteam.yaml")
-    sets = {"crisis": [c.message for c in red if c.expect == "crisis"],
-            "ordinary": [c.message for c in load_cases(base / "ordinary.yaml")],
-            "turns": eval_turns(), "other_red": [c.message for c in red if c.expect != "crisis"]}
-    bank = load_bank()
-    scorer = CrisisScorer(bank, get_embedder("minilm"))
-    scores = {m: scorer.score(m) for ms in sets.values() for m in ms}
-    rules = {m: check_rules(m).category for m in scores}
-    units, span = [], {}
-    for m, s in scores.items():
-        span[m] = (len(units), len(units) + len(s))
-        units += s
-    owner = {name: [span[m] for m in ms] for name, ms in sets.items()}
-    sims = {f: np.array([u.sims.get(f, 0.0) for u in units]) for f in FAMILIES}
-    gap = {f: sims[f] - np.array([u.contrast_sim for u in units]) for f in FAMILIES}
-    rule_crisis = {name: np.array([rules[m] == "crisis" for m in ms]) for name, ms in sets.items()}
+    sets: dict[str, list[tuple[str, str]]] = {
+        "crisis": [(c.message, round_of(c.id)) for c in red if c.expect == "crisis"],
+        "ordinary": [(c.message, round_of(c.id)) for c in load_cases(base / "ordinary.yaml")],
+        "other_red": [(c.message, round_of(c.id)) for c in red if c.expect != "crisis"],
+        "turns": [(t, "") for t in eval_turns()]}
+    units, owner = [], {}
+    for name, items in sets.items():
+        owner[name] = []
+        for message, fold in items:
+            us = split_units(message)
+            owner[name].append((len(units), len(units) + len(us)))
+            units += [(u, fold) for u in us]
+    vectors = embedder.embed([u for u, _ in units])
+    sims = {f: np.zeros(len(units)) for f in FAMILIES}
+    contrast = np.zeros(len(units))
+    folds = np.array([f for _, f in units])
+    for fold in sorted(set(folds)):  # each round against banks without its own cases
+        rows = np.flatnonzero(folds == fold)
+        cs = vectors[rows] @ scorer.crisis.T
+        ns = vectors[rows] @ scorer.contrast[contrast_fold != fold].T if fold else vectors[rows] @ scorer.contrast.T
+        contrast[rows] = _top_mean(ns, k)
+        for f in FAMILIES:
+            cols = (fam == f) & ((crisis_fold != fold) if fold else True)
+            sims[f][rows] = _top_mean(cs[:, cols], k)
+    harm_ok = np.array(["harm_to_others" not in _not_a_threat(u) for u, _ in units])
+    rules = {name: np.array([check_rules(m).category for m, _ in items]) for name, items in sets.items()}
 
     def flags(cut: dict[str, float], margin: float) -> dict[str, np.ndarray]:
         unit = np.zeros(len(units), dtype=bool)
         for f in FAMILIES:
-            unit |= (sims[f] >= cut[f]) & (gap[f] >= margin)
-        return {name: np.array([bool(unit[a:b].any()) for a, b in spans]) for name, spans in owner.items()}
+            unit |= (sims[f] >= cut[f]) & (sims[f] - contrast >= margin) & (harm_ok if f == "harm_to_others" else True)
+        return {name: _any_per_span(unit, spans) for name, spans in owner.items()}
 
     def row(cut: dict[str, float], margin: float) -> dict[str, Any]:
         f = flags(cut, margin)
-        return {"thresholds": cut, "margin": float(margin), "sem_recall": round(f["crisis"].mean(), 4),
-                "recall": round((f["crisis"] | rule_crisis["crisis"]).mean(), 4),
-                "sem_fa_ordinary": round(f["ordinary"].mean(), 4), "sem_fa_turns": round(f["turns"].mean(), 4),
-                "steals": int((f["other_red"] & ~rule_crisis["other_red"]).sum())}
+        return {"thresholds": cut, "margin": float(margin), "cv_sem_recall": round(f["crisis"].mean(), 4),
+                "cv_sem_fa_ordinary": round((f["ordinary"] & (rules["ordinary"] == "ok")).mean(), 4),
+                "sem_fa_turns": round((f["turns"] & (rules["turns"] == "ok")).mean(), 4),
+                "cv_steals": int((f["other_red"] & (rules["other_red"] != "crisis")).sum())}
 
     rows = [row(dict(zip(FAMILIES, map(float, ts))), m) for m in MARGINS for ts in itertools.product(GRID, repeat=3)]
-    ok = [r for r in rows if r["sem_fa_ordinary"] <= limit and r["sem_fa_turns"] <= limit and r["steals"] <= 1]
-    best = sorted(ok, key=lambda r: (-r["recall"], -r["sem_recall"], r["sem_fa_ordinary"] + r["sem_fa_turns"]))[:5]
+    ok = [r for r in rows if r["cv_sem_fa_ordinary"] <= limit and r["sem_fa_turns"] <= limit
+          and r["cv_steals"] <= len(sets["other_red"]) * limit]
+    best = sorted(ok, key=lambda r: (-r["cv_sem_recall"], r["cv_sem_fa_ordinary"] + r["sem_fa_turns"]))[:5]
     current = row(dict(bank.thresholds), bank.margin)
-    hits = {m: scorer.flagged(scores[m]) for m in scores}
-    print(json.dumps({
-        "n": {k: len(v) for k, v in sets.items()}, "max_false_alarm_rate": limit, "current": current, "best": best,
-        "missed_at_current": [m for m in sets["crisis"] if rules[m] != "crisis" and hits[m] is None],
-        "alarms_at_current": [{"message": m[:120], "unit": h.text[:120], "group": h.group, "sim": round(h.crisis_sim, 3),
-                               "contrast": round(h.contrast_sim, 3), "exemplar": h.exemplar}
-                              for name in ("ordinary", "turns", "other_red") for m in sets[name]
-                              if (h := hits[m]) is not None and rules[m] != "crisis"],
-    }, indent=1))
+    by_round = {}
+    f = flags(dict(bank.thresholds), bank.margin)
+    for fold in sorted({fl for _, fl in sets["crisis"]}):
+        idx = [i for i, (_, fl) in enumerate(sets["crisis"]) if fl == fold]
+        by_round[fold] = f"{int(f['crisis'][idx].sum())}/{len(idx)}"
+    print(json.dumps({"n": {k: len(v) for k, v in sets.items()}, "max_false_alarm_rate": limit,
+                      "current": current, "current_cv_recall_by_round": by_round, "best": best,
+                      "rules_recall": round((rules["crisis"] == "crisis").mean(), 4)}, indent=1))
 
 
 if __name__ == "__main__":

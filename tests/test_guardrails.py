@@ -1,4 +1,4 @@
-"""Input routing, safe replies, neutralising retrieved text and repairing leaky replies."""
+"""Input routing by the keyword rules, safe replies, neutralising retrieved text and repairing leaky replies."""
 
 from __future__ import annotations
 
@@ -14,6 +14,12 @@ from agent.guardrails_leaks import MARK
 from agent.guardrails_rules import default_rules_path, load_rules
 from agent.guardrails_text import fold, osa_distance, squeeze
 from agent.types import Safety
+
+
+@pytest.fixture(autouse=True)
+def rules_only(monkeypatch):
+    """These tests pin the keyword rules; the meaning-based stage has its own (tests/test_guardrails_semantic.py)."""
+    monkeypatch.setattr("agent.guardrails_semantic.semantic_crisis", lambda message, ruled_out=None: None)
 
 
 def category(message: str) -> str:
