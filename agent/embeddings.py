@@ -151,7 +151,8 @@ class MiniLMEmbedder:
         )
         self._session, self._tokenizer = session, tokenizer
         self._binding = session.io_binding()
-        self._run_one(np.array([[101, 102]], dtype=np.int64))  # first-run allocations, off the first query
+        # [CLS] [SEP] once: the first run's allocations happen here, not in the first real query.
+        self._run_one(np.array([[101, 102]], dtype=np.int64))
 
     def embed_query(self, text: str) -> np.ndarray:
         """One query's vector: its own tokens only (no batch padding), LRU-cached; the array is read-only."""

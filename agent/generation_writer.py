@@ -63,26 +63,30 @@ class BM25Builder:
         import bm25s
 
         n_vocab = len(self.vocab)
-        terms = np.concatenate(self._terms) if self._terms else np.zeros(0, np.int32)
-        docs = np.concatenate(self._docs) if self._docs else np.zeros(0, np.int32)
-        tfs = np.concatenate(self._tfs) if self._tfs else np.zeros(0, np.float32)
-        self._terms, self._docs, self._tfs = [], [], []
-        df = np.bincount(terms, minlength=n_vocab)
+        df = np.zeros(n_vocab, dtype=np.int64)
+        for terms in self._terms:
+            df += np.bincount(terms, minlength=n_vocab)
         idf = np.array(
             [math.log(1 + (self.count - d + 0.5) / (d + 0.5)) for d in df.tolist()], dtype=np.float32
         )
         avg_len = float(self.doc_len.mean()) if self.count else 0.0
         norm = (BM25_K1 * ((1 - BM25_B) + BM25_B * self.doc_len / max(avg_len, 1e-9))).astype(np.float32)
-        scores = idf[terms] * (tfs / (norm[docs] + tfs))
-        order = np.argsort(terms, kind="stable")  # column-major (CSC): by term, then document
-        del terms
+        indptr = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
+        data = np.empty(int(indptr[-1]), dtype=np.float32)
+        indices = np.empty(int(indptr[-1]), dtype=np.int32)
+        fill = indptr[:-1].copy()
+        # Column-major (CSC, by term) placement one batch at a time, each batch freed once placed.
+        while self._terms:
+            terms, docs, tfs = self._terms.pop(0), self._docs.pop(0), self._tfs.pop(0)
+            order = np.argsort(terms, kind="stable")
+            terms, docs, tfs = terms[order], docs[order], tfs[order]
+            uniq, first, counts = np.unique(terms, return_index=True, return_counts=True)
+            slots = fill[terms] + (np.arange(len(terms)) - np.repeat(first, counts))
+            data[slots] = idf[terms] * (tfs / (norm[docs] + tfs))
+            indices[slots] = docs
+            fill[uniq] += counts
         bm25 = bm25s.BM25(k1=BM25_K1, b=BM25_B)
-        bm25.scores = {
-            "data": scores[order].astype(np.float32),
-            "indices": docs[order].astype(np.int32),
-            "indptr": np.concatenate([[0], np.cumsum(df)]).astype(np.int64),
-            "num_docs": self.count,
-        }
+        bm25.scores = {"data": data, "indices": indices, "indptr": indptr, "num_docs": self.count}
         bm25.vocab_dict = {**self.vocab, "": n_vocab}  # bm25s adds the empty token last
         bm25.unique_token_ids_set = set(bm25.vocab_dict.values())
         bm25.nonoccurrence_array = None

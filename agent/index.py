@@ -14,6 +14,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from agent.chroma_link import (
+    REPAIR_HINT,
+    ChromaUnavailable,
+    bound_http_timeout,
+    chroma_failure,
+    is_chroma_failure,
+)
 from agent.embeddings import Embedder, chroma_embedding_function, get_embedder, register_chroma_functions
 from agent.errors import CoachError, ConfigError, IndexMissing, IngestError
 from agent.generation import Generation, GenerationDamaged, SourceInfo, gen_number
@@ -22,17 +29,6 @@ from agent.types import Chunk
 __all__ = ["ChromaUnavailable", "Index", "SourceInfo"]
 
 CURRENT = "CURRENT"
-CHROMA_TIMEOUT_S = 30.0  # per HTTP request to a Chroma server; chromadb's own client waits forever
-REPAIR_HINT = "run `coach doctor --repair`"
-
-
-class ChromaUnavailable(IndexMissing):
-    """The Chroma server is down or failing, or the embedded Chroma store cannot be used."""
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= 160 else text[:157] + "..."
 
 
 def _fsync_dir(path: Path) -> None:
@@ -84,9 +80,16 @@ class Index:
 
     def current_name(self) -> str | None:
         try:
-            return (self.root / CURRENT).read_text(encoding="ascii").strip() or None
+            name = (self.root / CURRENT).read_text(encoding="ascii").strip() or None
         except FileNotFoundError:
             return None
+        except (OSError, UnicodeDecodeError):
+            name = "?"
+        if name is not None and gen_number(name) is None:
+            raise IndexMissing(
+                f"index at {self.root} is damaged (CURRENT names no generation); {REPAIR_HINT}"
+            )
+        return name
 
     def refresh(self) -> bool:
         """Follow CURRENT if another process moved it; True when the generation changed."""
@@ -152,7 +155,7 @@ class Index:
                     )
                 except Exception as exc:  # noqa: BLE001 - chromadb reports an unreachable server as ValueError
                     raise self.chroma_failure(exc) from None
-                _bound_http_timeout(self._client)
+                bound_http_timeout(self._client)
             else:
                 try:
                     self._client = chromadb.PersistentClient(
@@ -168,20 +171,8 @@ class Index:
         return f"Chroma server at {url}" if url else f"Chroma store in {self.root / 'chroma'}"
 
     def chroma_failure(self, exc: BaseException) -> CoachError:
-        """One line for a Chroma failure: an unreachable server, or a store that errs."""
-        url = getattr(self.settings, "chroma_url", "")
-        if isinstance(exc, CoachError):
-            return exc
-        if url and _is_timeout(exc):
-            return ChromaUnavailable(
-                f"Chroma server at {url} did not answer within {CHROMA_TIMEOUT_S:g} s; check that it is running"
-            )
-        if url and _is_unreachable(exc):
-            return ChromaUnavailable(
-                f"Chroma server at {url} is not reachable; start it or unset COACH_CHROMA_URL"
-            )
-        hint = "check the server's log" if url else REPAIR_HINT
-        return ChromaUnavailable(f"{self.chroma_where()} failed ({_one_line(exc)}); {hint}")
+        """One line for a Chroma failure: an unreachable or hung server, or a store that errs."""
+        return chroma_failure(exc, getattr(self.settings, "chroma_url", ""), self.chroma_where())
 
     @contextlib.contextmanager
     def chroma_guard(self) -> Iterator[None]:
@@ -191,7 +182,7 @@ class Index:
         except CoachError:
             raise
         except Exception as exc:
-            if not _is_chroma_failure(exc):
+            if not is_chroma_failure(exc):
                 raise
             raise self.chroma_failure(exc) from None
 
@@ -309,40 +300,6 @@ class Index:
             "previous": self._gen.name if self._gen else None,
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
         }
-
-
-def _bound_http_timeout(client: Any) -> None:
-    """Give the Chroma HTTP client a timeout, so a hung server fails a search instead of freezing it."""
-    import httpx
-
-    session = getattr(getattr(client, "_server", None), "_session", None)
-    if isinstance(session, httpx.Client):
-        session.timeout = httpx.Timeout(CHROMA_TIMEOUT_S, connect=min(3.0, CHROMA_TIMEOUT_S))
-
-
-def _is_timeout(exc: BaseException) -> bool:
-    import httpx
-
-    return isinstance(exc, httpx.TimeoutException | TimeoutError)
-
-
-def _is_unreachable(exc: BaseException) -> bool:
-    import httpx
-
-    if isinstance(exc, httpx.TransportError | ConnectionError | TimeoutError):
-        return True
-    return isinstance(exc, ValueError) and "could not connect" in str(exc).lower()
-
-
-def _is_chroma_failure(exc: BaseException) -> bool:
-    """Errors that come from Chroma or the HTTP link to it (not our own bugs)."""
-    import httpx
-    from chromadb.errors import ChromaError, NotFoundError
-
-    if isinstance(exc, NotFoundError):
-        return False  # callers handle a missing collection themselves
-    chroma_or_link = ChromaError | httpx.HTTPError | ConnectionError | TimeoutError
-    return isinstance(exc, chroma_or_link) or _is_unreachable(exc)
 
 
 def _check_upserts(upserts: dict[str, tuple[str, list[Chunk]]]) -> None:

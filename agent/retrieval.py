@@ -7,10 +7,11 @@ from typing import Any, Literal
 
 import numpy as np
 
+from agent.chroma_link import REPAIR_HINT
 from agent.embeddings import embed_query, get_embedder
 from agent.errors import ConfigError, IndexMissing
 from agent.generation import Generation
-from agent.index import REPAIR_HINT, Index
+from agent.index import Index
 from agent.types import Hit
 
 Mode = Literal["hybrid", "dense", "bm25"]
@@ -119,6 +120,14 @@ class HybridSearcher:
                     f"{self.embedder.name!r}; set COACH_EMBEDDER to match or re-ingest"
                 )
             gen.load_bm25()
+
+    def warm(self) -> None:
+        """Load the embedding model, the Chroma collection and BM25 now, so the first search is not the slow one."""
+        self.embedder.embed(["warm up"])
+        gen = self.index.generation
+        if gen is not None and gen.count:
+            with self.index.chroma_guard():
+                self.index.collection(gen, self.embedder)
 
     def search(
         self, query: str, k: int = 4, mode: Mode | None = None, query_vector: np.ndarray | None = None

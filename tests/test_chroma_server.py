@@ -158,11 +158,11 @@ def test_a_server_that_dies_mid_apply_leaves_the_old_generation_live(own_server,
 def test_a_hung_server_times_out_with_one_line(own_server, tmp_path, monkeypatch):
     import signal
 
-    import agent.index as index_mod
+    from agent import chroma_link
 
     box, url, _ = own_server
     monkeypatch.setenv("COACH_CHROMA_URL", url)
-    monkeypatch.setattr(index_mod, "CHROMA_TIMEOUT_S", 1.0)
+    monkeypatch.setattr(chroma_link, "CHROMA_TIMEOUT_S", 1.0)
     settings = load_settings()
     index = Index.open(settings, tmp_path / "index")
     index.apply(upsert("feedback.md", FEEDBACK))

@@ -235,11 +235,13 @@ def _damage(index: Index, what: str) -> None:
             f.write_text("garbage", encoding="utf-8")
     elif what == "folder":
         shutil.rmtree(gen_dir)
+    elif what == "current":
+        (index.root / "CURRENT").write_bytes(b"\xff\xfe garbage")
     elif what == "collection":
         index.client().delete_collection(index.generation.collection)
 
 
-@pytest.mark.parametrize("what", ["vectors", "store", "meta", "bm25", "folder", "collection"])
+@pytest.mark.parametrize("what", ["vectors", "store", "meta", "bm25", "folder", "current", "collection"])
 def test_a_damaged_generation_is_one_line_that_points_at_doctor(settings, what):
     index = Index.open(settings)
     index.apply(upsert("feedback.md", FEEDBACK))

@@ -168,3 +168,10 @@ def test_top_hits_spread_over_sources_unless_told_not_to(settings):
     assert [h.chunk.source for h in spread] == ["feedback.md", "peers.md"]
     plain = HybridSearcher(index, settings, same_source_sim=0.0).search("feedback feedback", k=2)
     assert [h.chunk.source for h in plain] == ["feedback.md", "feedback.md"]
+
+
+def test_warm_opens_the_collection_before_the_first_search(searcher):
+    gen = searcher.index.generation
+    searcher.index.forget_collection(gen.name)
+    searcher.warm()
+    assert gen.name in searcher.index._collections
