@@ -40,6 +40,14 @@ def query_key(text: str) -> str:
     return " ".join(text.split())
 
 
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def _text_safe(text: str) -> str:
+    """Lone surrogates (undecodable argv bytes, broken JSON) make the Rust tokenizer raise; replace them."""
+    return _SURROGATES.sub("\ufffd", text)
+
+
 def embed_query(embedder: Any, text: str) -> np.ndarray:
     """One query's vector, through the embedder's fast cached path when it has one (test fakes may not)."""
     fast = getattr(embedder, "embed_query", None)
@@ -163,7 +171,7 @@ class MiniLMEmbedder:
         with self._lock:
             if self._session is None:
                 self._load()
-            ids = np.array([self._tokenizer.encode(key).ids], dtype=np.int64)
+            ids = np.array([self._tokenizer.encode(_text_safe(key)).ids], dtype=np.int64)
             vec = self._run_one(ids)
         return self.cache.put(key, vec)
 
@@ -189,7 +197,7 @@ class MiniLMEmbedder:
                 self._load()
             for first in range(0, len(texts), 1024):  # bounds the padded id arrays for huge inputs
                 part = texts[first : first + 1024]
-                encodings = self._tokenizer.encode_batch(part)
+                encodings = self._tokenizer.encode_batch([_text_safe(t) for t in part])
                 ids = np.array([e.ids for e in encodings], dtype=np.int64)
                 mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
                 for rows in _batches(mask.sum(axis=1)):

@@ -166,3 +166,15 @@ def test_search_embeds_the_query_through_the_cached_single_path(tmp_path):
     searcher.embedder = Recording()
     assert searcher.search("timely feedback", k=1)[0].chunk.source == "feedback.md"
     assert asked == ["timely feedback"]
+
+
+def test_minilm_tolerates_lone_surrogates():
+    """Undecodable argv bytes arrive as lone surrogates; they must not crash the tokenizer."""
+    from agent.embeddings import get_embedder
+    from agent.settings import load_settings
+
+    emb = get_embedder(load_settings(embedder="minilm"))
+    q = emb.embed_query("\udcff my team ignores me")
+    batch = emb.embed(["\ud800 broken", "fine text"])
+    assert q.shape == (384,) and batch.shape == (2, 384)
+    assert abs(float((q * q).sum()) - 1.0) < 1e-3
