@@ -7,13 +7,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ValidationError, field_validator
+from pydantic import BaseModel, field_validator
 
 from agent.coach.questions import is_open_question, render, variables
-from agent.errors import ConfigError
 from agent.resources import prompts_dir
 from agent.types import Citation, Hit, Opener
+from agent.yaml_data import load_model
 
 Stance = Literal["conflict", "sponsor", "neutral", "former_peer"]
 REQUIRED_STANCES: tuple[Stance, ...] = ("conflict", "sponsor", "neutral")
@@ -118,15 +117,7 @@ class OpenerFile(BaseModel):
 def load_openers(path: str = "") -> OpenerFile:
     """The validated opener templates; a broken file is a one-line ConfigError."""
     where = Path(path) if path else prompts_dir() / "openers.yaml"
-    try:
-        return OpenerFile.model_validate(yaml.safe_load(where.read_text(encoding="utf-8")))
-    except FileNotFoundError:
-        raise ConfigError(f"openers file {where} is missing") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"openers file {where} is not valid YAML: {str(exc).splitlines()[0]}") from None
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        raise ConfigError(f"openers file {where}: {'.'.join(map(str, err['loc']))}: {err['msg']}") from None
+    return load_model(where, OpenerFile, "openers file")
 
 
 def extract_peer(message: str) -> str:

@@ -1,4 +1,4 @@
-"""Builds the typer app from one module per command group, imported lazily-light (no heavy deps at import)."""
+"""Builds the typer app from one module per command group; heavy dependencies load only inside commands."""
 
 from __future__ import annotations
 
@@ -19,13 +19,7 @@ COMMAND_MODULES = ("ingest_cmd", "search_cmd", "chat_cmd", "sessions_cmd", "open
                    "doctor_cmd")
 
 for _name in COMMAND_MODULES:
-    try:
-        _mod = importlib.import_module(f"agent.cli.{_name}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"agent.cli.{_name}":
-            raise
-        continue
-    _mod.register(app)
+    importlib.import_module(f"agent.cli.{_name}").register(app)
 
 
 @app.command("version")

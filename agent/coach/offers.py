@@ -6,14 +6,13 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ValidationError, field_validator
+from pydantic import BaseModel, field_validator
 
 from agent.coach.grounding import content_words, relevance, shared_words
 from agent.coach.situations import Situation
-from agent.errors import ConfigError
 from agent.resources import prompts_dir
 from agent.types import Hit
+from agent.yaml_data import load_model
 
 MIN_SHARED = 2  # content words a cited passage must share with the person's words to count as on topic
 MAX_IDEA_WORDS = 22
@@ -63,15 +62,7 @@ class Offer(BaseModel):
 def load_ideas(path: str = "") -> IdeaFile:
     """The validated ideas; a broken file is a one-line ConfigError."""
     where = Path(path) if path else prompts_dir() / "ideas.yaml"
-    try:
-        return IdeaFile.model_validate(yaml.safe_load(where.read_text(encoding="utf-8")))
-    except FileNotFoundError:
-        raise ConfigError(f"ideas file {where} is missing") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"ideas file {where} is not valid YAML: {str(exc).splitlines()[0]}") from None
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        raise ConfigError(f"ideas file {where}: {'.'.join(map(str, err['loc']))}: {err['msg']}") from None
+    return load_model(where, IdeaFile, "ideas file")
 
 
 @lru_cache(maxsize=512)

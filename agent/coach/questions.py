@@ -7,11 +7,11 @@ import string
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, field_validator, model_validator
 
 from agent.errors import ConfigError
 from agent.resources import prompts_dir
+from agent.yaml_data import load_model
 
 PHASES = ("goal", "reality", "options", "will")
 QUESTION_VARS = {"peer", "their_words"}
@@ -146,17 +146,7 @@ def load_bank(path: Path | None = None) -> QuestionBank:
 
 @lru_cache(maxsize=4)
 def _load(path: str) -> QuestionBank:
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-        return QuestionBank.model_validate(data)
-    except FileNotFoundError:
-        raise ConfigError(f"question bank {path} is missing") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"question bank {path} is not valid YAML: {str(exc).splitlines()[0]}") from None
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"]) or "file"
-        raise ConfigError(f"question bank {path}: {where}: {err['msg']}") from None
+    return load_model(path, QuestionBank, "question bank")
 
 
 @lru_cache(maxsize=2048)

@@ -8,11 +8,11 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, field_validator
 
-from agent.errors import ConfigError
 from agent.resources import corpus_dir, prompts_dir
 from agent.types import Hit
+from agent.yaml_data import load_model
 
 FALLBACK = "general"
 
@@ -132,17 +132,7 @@ def _as_dict(path: str) -> dict[str, Situation]:
 
 @lru_cache(maxsize=4)
 def _load(path: str) -> tuple[tuple[str, Situation], ...]:
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-        parsed = SituationFile.model_validate(data)
-    except FileNotFoundError:
-        raise ConfigError(f"situations file {path} is missing") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"situations file {path} is not valid YAML: {str(exc).splitlines()[0]}") from None
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        raise ConfigError(f"situations file {path}: {where}: {err['msg']}") from None
+    parsed = load_model(path, SituationFile, "situations file")
     return tuple((s.name, s) for s in parsed.situations)
 
 
