@@ -102,19 +102,17 @@ def _kill_while_indexing(cmd: list[str], env: dict, timeout: float = 120) -> lis
 
 
 @pytest.mark.slow
+def _ingest_quietly(path, index_dir, env, *, timeout: int) -> subprocess.CompletedProcess:
+    """`coach ingest PATH --index DIR --quiet` to completion."""
+    return subprocess.run([*_coach(), "ingest", str(path), "--index", str(index_dir), "--quiet"], check=False,
+                          env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+
+
 def test_sigkill_mid_ingest_keeps_previous_generation(tmp_path):
     env = dict(os.environ)  # conftest set COACH_HOME and COACH_EMBEDDER=hash for this test
     settings = load_settings()
     index_dir = tmp_path / "index"
-    first = subprocess.run(
-        [*_coach(), "ingest", str(FIXTURES), "--index", str(index_dir), "--quiet"],
-        check=False,
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    first = _ingest_quietly(FIXTURES, index_dir, env, timeout=120)
     assert first.returncode == 0, first.stderr
     before = Index.open(settings, index_dir)
     sources, count = before.sources(), before.count()
@@ -131,15 +129,7 @@ def test_sigkill_mid_ingest_keeps_previous_generation(tmp_path):
     hits = HybridSearcher(after, settings).search("describe one concrete moment in feedback", k=3)
     assert hits and hits[0].chunk.source == "note.md"
 
-    rerun = subprocess.run(
-        [*_coach(), "ingest", str(bulk), "--index", str(index_dir), "--quiet"],
-        check=False,
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    rerun = _ingest_quietly(bulk, index_dir, env, timeout=300)
     assert rerun.returncode == 0, rerun.stderr
     assert rerun.stdout.startswith("ingested 300 files (300 added, 0 updated, 0 unchanged)")
     final = Index.open(settings, index_dir)
