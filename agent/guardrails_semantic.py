@@ -87,7 +87,11 @@ class CrisisScorer:
         """One score per given text, in order."""
         if not units:
             return []
-        vectors = self.embedder.embed(units)
+        if len(units) == 1 and hasattr(self.embedder, "embed_query"):
+            # a one-sentence message is also the retrieval query: the cached path lets retrieval reuse this vector
+            vectors = np.asarray(self.embedder.embed_query(units[0]))[None, :]
+        else:
+            vectors = self.embedder.embed(units)
         crisis = vectors @ self.crisis.T
         contrast = _top_mean(vectors @ self.contrast.T, self.bank.top_k)
         sims, nearest = {}, {}

@@ -1,7 +1,7 @@
 """Offline turn latency over a scripted 200-turn session, by stage, with same-run baselines; prints JSON.
 
 Usage: python benchmarks/bench_turn.py [--turns 200] [--home DIR] [--embedder minilm]
-The reported figure uses the real MiniLM embedder (the hash embedder is for tests only). A fresh temporary
+Every measured message is unique, so the query-vector cache never answers. The reported figure uses the real MiniLM embedder (the hash embedder is for tests only). A fresh temporary
 COACH_HOME is indexed first unless --home points at one that already has an index.
 """
 
@@ -32,6 +32,11 @@ SCRIPT = [
     "I think she feels left out of the planning discussions.",
     "I'll invite Priya to the next planning meeting by Thursday.",
 ]
+def message(i: int) -> str:
+    """The i-th scripted message, made unique so no turn is served from the query-vector cache."""
+    return f"{SCRIPT[i % len(SCRIPT)]} (Week {i // len(SCRIPT) + 1}, note {i}.)"
+
+
 GUARD_FUNCS = ("check_input", "safe_reply", "neutralize", "make_canary", "check_output")
 STORE_METHODS = ("history", "record_turn", "create_session", "last_open_commitment", "get_session",
                  "set_commitment_status")
@@ -134,7 +139,7 @@ def main() -> int:
     for i in range(opts.turns):
         clock.current = {}
         start = time.perf_counter()
-        session = coach.turn(session, SCRIPT[i % len(SCRIPT)]).session
+        session = coach.turn(session, message(i)).session
         total = time.perf_counter() - start
         totals.append(total)
         for stage in ("guardrails", "retrieval", "engine", "store"):
@@ -144,7 +149,7 @@ def main() -> int:
     raw_search = []
     for i in range(opts.turns):
         start = time.perf_counter()
-        searcher.search(SCRIPT[i % len(SCRIPT)], k=settings.top_k)
+        searcher.search(message(i + opts.turns), k=settings.top_k)
         raw_search.append(time.perf_counter() - start)
     scratch = store.create_session("bench baseline")
     bare = CoachTurn(reply="A bare reply.", questions=["What next?"], phase="goal")
