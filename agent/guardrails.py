@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from agent.guardrails_leaks import check_output, instruction_hit, make_canary, neutralize
 from agent.guardrails_rules import Match, load_rules
 from agent.guardrails_text import encoded_payloads, fold
 from agent.types import Safety
 
-__all__ = ["check_document", "check_input", "check_output", "check_rules", "make_canary", "neutralize", "safe_reply"]
+if TYPE_CHECKING:
+    from agent.guardrails_semantic import SemanticHit
+
+__all__ = ["after_check_in", "check_document", "check_in_answer", "check_input", "check_output", "check_rules", "make_canary", "neutralize", "safe_reply"]
 
 _REASON_GROUP = re.compile(r"^[a-z_]+/([a-z_]+)")
+SHORT_ANSWER_WORDS = 8  # "maybe, sometimes" is an answer; "Maybe he is frustrated about ..." is the next topic
 
 
 def _match(text: str) -> Match | None:
@@ -29,16 +34,53 @@ def check_input(message: str) -> Safety:
     safety = check_rules(message)
     if safety.category == "crisis" or not message or not message.strip():
         return safety
-    from agent.guardrails_semantic import semantic_crisis  # numpy + the model: only once the rules pass
+    from agent.guardrails_semantic import semantic_assess  # numpy + the model: only once the rules pass
 
     # Crisis beats every other category, so a referral or redirect is checked too ("he screams at me, I'll ...").
-    hit = semantic_crisis(message, ruled_out=_not_a_threat)
-    if hit is None:
-        return safety
+    hit, near = semantic_assess(message, ruled_out=_not_a_threat)
+    if hit is not None:
+        return Safety(category="crisis", action="crisis_resources", reason=_meaning("crisis", hit))
+    if near is not None and safety.action == "coach":
+        # Close to a crisis statement but not over the line: ask directly rather than guess either way.
+        return Safety(category="ok", action="check_in", reason=_meaning("check_in", near))
+    return safety
+
+
+def _meaning(kind: str, hit: SemanticHit) -> str:
     unit = hit.text if len(hit.text) <= 80 else hit.text[:77] + "..."
-    return Safety(category="crisis", action="crisis_resources",
-                  reason=f"crisis/{hit.group}: meaning: '{unit}' is like '{hit.exemplar}' "
-                         f"({hit.crisis_sim:.2f}, contrast {hit.contrast_sim:.2f})")
+    return (f"{kind}/{hit.group}: meaning: '{unit}' is like '{hit.exemplar}' "
+            f"({hit.crisis_sim:.2f}, contrast {hit.contrast_sim:.2f})")
+
+
+def check_in_answer(message: str) -> str:
+    """How a reply to a safety check-in reads: "affirm" (crisis reply next), "deny" (coach on) or "unclear"."""
+    rules = load_rules()
+    norm = rules.normalise(message)
+    short = len(norm.split()) <= SHORT_ANSWER_WORDS
+    if _hit(rules.answer_yes, norm) or (short and _hit(rules.short_yes, norm)):
+        return "affirm"
+    if _hit(rules.answer_no, norm) or (short and _hit(rules.short_no, norm)):
+        return "deny"
+    return "unclear"
+
+
+def _hit(pattern: re.Pattern[str] | None, text: str) -> bool:
+    return pattern is not None and pattern.search(text) is not None
+
+
+def after_check_in(asked: Safety, message: str) -> Safety:
+    """The safety of an answer to a check-in: a yes (or any crisis reading) gets the crisis reply for that group."""
+    safety = check_input(message)
+    if safety.category == "crisis":
+        return safety
+    answer = check_in_answer(message)
+    if answer == "affirm":
+        group = _group(asked) or "self_harm"
+        return Safety(category="crisis", action="crisis_resources",
+                      reason=f"crisis/{group}: answered yes to the safety check-in ('{message.strip()[:60]}')")
+    if answer == "deny" and safety.action == "check_in":
+        return Safety(reason="check_in: answered no; coaching resumes")
+    return safety
 
 
 def _not_a_threat(sentence: str) -> frozenset[str]:
@@ -90,6 +132,10 @@ def safe_reply(safety: Safety, message: str = "") -> str:
     """The reply for a message the coach must not coach on (crisis, referral, redirect, refusal, repaired output)."""
     replies = load_rules().spec.replies
     group = _group(safety)
+    if safety.action == "check_in":
+        checks = replies.check_in
+        return checks["someone_else"] if group == "someone_else" else checks["others"] \
+            if group == "harm_to_others" else checks["self"]
     if safety.category == "crisis":
         if group == "someone_else":
             return replies.crisis["someone_else"]

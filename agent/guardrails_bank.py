@@ -50,6 +50,7 @@ class ExemplarBank(CaseBank):
     version: int
     thresholds: dict[str, float]  # per family: the crisis similarity a sentence must reach
     margin: float = Field(ge=-1.0, lt=1.0)  # ... and how far it must beat the contrast similarity
+    check_in: float = Field(default=0.0, ge=0.0, lt=0.5)  # slack below both cut-offs that earns a safety check-in
     top_k: int = Field(default=2, ge=1, le=10)  # similarity = mean of the k nearest: one odd neighbour can't decide
     cases: str = ""  # a CaseBank file beside this one whose statements are added to the banks
 

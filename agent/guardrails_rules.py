@@ -47,11 +47,21 @@ class NormaliseSpec(_Strict):
 
 class RepliesSpec(_Strict):
     crisis: dict[str, str]
+    check_in: dict[str, str]  # self / others / someone_else: one direct question when a message is nearly a crisis
     crisis_language: dict[str, str] = Field(default_factory=dict)
     refer: dict[str, str]
     injection: str
     redirect: dict[str, str]
     repaired: str
+
+
+class AnswerSpec(_Strict):
+    """How a reply to a safety check-in reads: `affirm` wins over `deny` ("no, but sometimes...")."""
+
+    affirm: list[str]  # anywhere in the answer; not `yes`/`no`: YAML 1.1 reads those keys as booleans
+    deny: list[str]
+    short_affirm: list[str]  # the whole of a short answer ("maybe", "no, I'm fine")
+    short_deny: list[str]
 
 
 class GuardrailsSpec(_Strict):
@@ -64,10 +74,13 @@ class GuardrailsSpec(_Strict):
     categories: dict[str, CategorySpec]
     document: GroupSpec  # instruction-like lines in retrieved text, beyond the injection category's own
     disclosure: list[str]  # a reply describing its own instructions
+    check_in_answers: AnswerSpec
     replies: RepliesSpec
 
     @model_validator(mode="after")
     def _complete(self) -> GuardrailsSpec:
+        if sorted(self.replies.check_in) != ["others", "self", "someone_else"]:
+            raise ValueError("replies.check_in: give exactly self, others and someone_else")
         if sorted(self.order) != sorted(RULE_CATEGORIES) or sorted(self.categories) != sorted(RULE_CATEGORIES):
             raise ValueError(f"order and categories must each list exactly {', '.join(RULE_CATEGORIES)}")
         return self
@@ -109,6 +122,11 @@ class RuleSet:
         self.categories = tuple(self._category(name, spec.categories[name]) for name in spec.order)
         self.document = self._group("document", spec.document)
         self.disclosure = self._alternation(spec.disclosure)
+        answers = spec.check_in_answers
+        self.answer_yes = self._alternation(answers.affirm)
+        self.answer_no = self._alternation(answers.deny)
+        self.short_yes = self._alternation(answers.short_affirm)
+        self.short_no = self._alternation(answers.short_deny)
 
     def _expand(self, pattern: str, seen: tuple[str, ...] = ()) -> str:
         def sub(m: re.Match[str]) -> str:

@@ -104,14 +104,16 @@ class CrisisScorer:
                           float(contrast[i])) for i, u in enumerate(units)]
 
     def flagged(self, scores: list[UnitScore], thresholds: dict[str, float] | None = None,
-                margin: float | None = None, ruled_out: RuledOut | None = None) -> SemanticHit | None:
+                margin: float | None = None, ruled_out: RuledOut | None = None,
+                slack: float = 0.0) -> SemanticHit | None:
         """The most crisis-like sentence whose similarity clears its family's threshold and the margin, or None.
 
-        `ruled_out(sentence)` names families the keyword rules already know it is not ("I don't want to hurt him")."""
+        `ruled_out(sentence)` names families the keyword rules already know it is not ("I don't want to hurt him");
+        `slack` lowers the similarity cut-offs, not the margin (the check-in tier)."""
         cut = {**self.bank.thresholds, **(thresholds or {})}
         m = self.bank.margin if margin is None else margin
         hits = [(sim, s, f) for s in scores for f, sim in s.sims.items()
-                if sim >= cut[f] and sim - s.contrast_sim >= m]
+                if sim >= cut[f] - slack and sim - s.contrast_sim >= m]  # near an idiom stays an idiom
         if ruled_out is not None:
             hits = [h for h in hits if h[2] not in ruled_out(h[1].text)]
         if not hits:
@@ -119,6 +121,14 @@ class CrisisScorer:
         sim, s, f = max(hits, key=lambda h: h[0] - cut[h[2]])
         group, exemplar = s.nearest[f]
         return SemanticHit(s.text, group, exemplar, sim, s.contrast_sim)
+
+    def assess(self, message: str, ruled_out: RuledOut | None = None) -> tuple[SemanticHit | None, SemanticHit | None]:
+        """(crisis, near): the crisis sentence, else the sentence close enough to earn a check-in, else Nones."""
+        scores = self.score(message)
+        hit = self.flagged(scores, ruled_out=ruled_out)
+        if hit is not None or self.bank.check_in <= 0:
+            return hit, None
+        return None, self.flagged(scores, ruled_out=ruled_out, slack=self.bank.check_in)
 
 
 def _minilm() -> Any:
@@ -179,15 +189,20 @@ def reset_stage() -> None:
 
 def semantic_crisis(message: str, ruled_out: RuledOut | None = None) -> SemanticHit | None:
     """The sentence that reads as a crisis statement, or None (also None when the stage is unavailable)."""
+    return semantic_assess(message, ruled_out)[0]
+
+
+def semantic_assess(message: str, ruled_out: RuledOut | None = None) -> tuple[SemanticHit | None, SemanticHit | None]:
+    """(crisis, near-crisis) sentences of `message`; (None, None) when the stage is unavailable."""
     scorer = semantic_stage()
     if scorer is None:
-        return None
+        return None, None
     try:
-        return scorer.flagged(scorer.score(message), ruled_out=ruled_out)
+        return scorer.assess(message, ruled_out=ruled_out)
     except Exception as exc:  # noqa: BLE001 - a runtime model fault must not take the keyword rules down with it
         log.warning("crisis check: meaning-based stage failed on a message (%s); keyword rules only",
                     type(exc).__name__)
-        return None
+        return None, None
 
 
 if __name__ == "__main__":

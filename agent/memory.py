@@ -85,8 +85,14 @@ class Store:
         self.db.close()
 
     # -- sessions -------------------------------------------------------------------------------------------
+    @staticmethod
+    def new_session_id() -> str:
+        """An id for a session that record_turn(..., new=True) will store together with its first turn."""
+        return uuid.uuid4().hex[:12]
+
     def create_session(self, title: str = "") -> str:
-        sid = uuid.uuid4().hex[:12]
+        """An empty session stored now; a coaching turn starts its session with record_turn(..., new=True)."""
+        sid = self.new_session_id()
         stamp = now()
         with self.db.transaction() as c:
             self.db.execute(c, "INSERT INTO sessions (id, title, created_at, updated_at) VALUES (?, ?, ?, ?)",
@@ -112,10 +118,17 @@ class Store:
             raise SessionNotFound(f"no session {sid!r} (see `coach sessions`)")
 
     # -- turns ----------------------------------------------------------------------------------------------
-    def record_turn(self, sid: str, user_message: str, turn: CoachTurn) -> None:
-        """Store the user's message and the coach's turn (citations, commitment, phase) as one transaction."""
+    def record_turn(self, sid: str, user_message: str, turn: CoachTurn, *, new: bool = False) -> None:
+        """Store the user's message and the coach's turn (citations, commitment, phase) as one transaction.
+
+        With new=True the session row (id from new_session_id) is inserted in that same transaction, so a first
+        turn leaves either a whole session or nothing, whatever stops the process.
+        """
         stamp = now()
         with self.db.transaction() as c:
+            if new:
+                self.db.execute(c, "INSERT INTO sessions (id, title, created_at, updated_at) VALUES (?, ?, ?, ?)",
+                                (sid, "", stamp, stamp))
             # Bumping the counter first locks the session row, so concurrent turns get distinct seq numbers.
             row = self.db.execute(c, "UPDATE sessions SET n_turns = n_turns + 1, updated_at = ?, phase = ?, "
                                      "situation = ?, title = CASE WHEN title = '' THEN ? ELSE title END "

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from agent.errors import ConfigError
 from agent.resources import prompts_dir
@@ -110,25 +110,13 @@ def list_variants(name: str, folder: Path | None = None) -> list[str]:
 
 def load_prompt(name: str, variant: str = "default", folder: Path | None = None) -> PromptSpec:
     """Read and validate prompts/<name>.<variant>.yaml; any problem is a one-line ConfigError."""
-    import yaml
+    from agent.yaml_data import load_model  # imports yaml, which only loading needs
 
     path = prompt_path(name, variant, folder)
     if not path.is_file():
         known = ", ".join(list_variants(name, folder)) or "none"
         raise ConfigError(f"no prompt {name}.{variant} in {path.parent} (variants: {known})")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ConfigError(f"prompt {path.name} is not valid YAML: {first}") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"prompt {path.name} must be a mapping")
-    try:
-        spec = PromptSpec(**data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err.get("loc", ())) or "prompt"
-        raise ConfigError(f"prompt {path.name}: {where}: {err.get('msg')}") from None
+    spec = load_model(path, PromptSpec, "prompt")
     if (spec.name, spec.variant) != (name, variant):
         raise ConfigError(f"prompt {path.name} declares {spec.name}.{spec.variant}; the file name must match")
     return spec

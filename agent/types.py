@@ -10,7 +10,9 @@ Phase = Literal["goal", "reality", "options", "will", "closed"]
 SafetyCategory = Literal[
     "ok", "crisis", "harassment", "discrimination", "legal", "medical", "injection", "off_topic", "output_fixed"
 ]
-SafetyAction = Literal["coach", "crisis_resources", "refer", "refuse_and_continue", "redirect", "repaired"]
+SafetyAction = Literal[
+    "coach", "crisis_resources", "check_in", "refer", "refuse_and_continue", "redirect", "repaired"
+]
 
 
 class Chunk(BaseModel):

@@ -16,12 +16,21 @@ M = TypeVar("M", bound=BaseModel)
 def load_model(path: Path | str, model: type[M], what: str) -> M:
     """Parse and validate `path` as `model`; `what` names the file in the error ("question bank")."""
     try:
-        return model.model_validate(yaml.safe_load(Path(path).read_text(encoding="utf-8")))
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{what} {path} is missing") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{what} {path} is not UTF-8 text") from None
+    except OSError as exc:
+        raise ConfigError(f"{what} {path} cannot be read: {exc.strerror or type(exc).__name__}") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{what} {path} is not valid YAML: {str(exc).splitlines()[0]}") from None
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigError(f"{what} {path} is not valid YAML: {first}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{what} {path} must be a mapping, not {'nothing' if data is None else type(data).__name__}")
+    try:
+        return model.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"]) or "file"
-        raise ConfigError(f"{what} {path}: {where}: {err['msg']}") from None
+        where = ".".join(str(p) for p in err["loc"])
+        raise ConfigError(f"{what} {path}: {where + ': ' if where else ''}{err['msg']}") from None

@@ -121,7 +121,8 @@ def main(argv: list[str]) -> None:
                 "cv_steals": int((f["other_red"] & (rules["other_red"] != "crisis")).sum())}
 
     rows = [row(dict(zip(FAMILIES, map(float, ts))), m) for m in MARGINS for ts in itertools.product(GRID, repeat=3)]
-    ok = [r for r in rows if r["cv_sem_fa_ordinary"] <= limit and r["sem_fa_turns"] <= limit
+    # a crisis reply to a coaching-eval turn breaks a real coaching conversation: none is allowed
+    ok = [r for r in rows if r["cv_sem_fa_ordinary"] <= limit and r["sem_fa_turns"] == 0
           and r["cv_steals"] <= len(sets["other_red"]) * limit]
     best = sorted(ok, key=lambda r: (-r["cv_sem_recall"], r["cv_sem_fa_ordinary"] + r["sem_fa_turns"]))[:5]
     current = row(dict(bank.thresholds), bank.margin)
@@ -130,8 +131,17 @@ def main(argv: list[str]) -> None:
     for fold in sorted({fl for _, fl in sets["crisis"]}):
         idx = [i for i, (_, fl) in enumerate(sets["crisis"]) if fl == fold]
         by_round[fold] = f"{int(f['crisis'][idx].sum())}/{len(idx)}"
+    check_in = []  # the check-in tier: a sentence within `slack` of both cut-offs gets a direct safety question
+    for slack in (0.01, 0.02, 0.03, 0.04, 0.06):
+        near = flags({f: c - slack for f, c in bank.thresholds.items()}, bank.margin)  # the margin stays
+        check_in.append({"slack": slack,
+                         "cv_reached_with_rules": round((near["crisis"] | (rules["crisis"] == "crisis")).mean(), 4),
+                         "cv_check_in_ordinary": round((near["ordinary"] & (rules["ordinary"] == "ok")).mean(), 4),
+                         "check_in_turns": round((near["turns"] & (rules["turns"] == "ok")).mean(), 4)})
     print(json.dumps({"n": {k: len(v) for k, v in sets.items()}, "max_false_alarm_rate": limit,
                       "current": current, "current_cv_recall_by_round": by_round, "best": best,
+                      "current_cv_recall_with_rules": round((f["crisis"] | (rules["crisis"] == "crisis")).mean(), 4),
+                      "check_in": check_in,
                       "rules_recall": round((rules["crisis"] == "crisis").mean(), 4)}, indent=1))
 
 

@@ -8,20 +8,10 @@ import pytest
 
 from agent.brief import build_brief, client_quotes, next_questions, phase_reached, to_markdown
 from agent.brief_export import latin1, to_markdown_bytes, to_pdf_bytes
-from agent.memory import PeerRecord, open_store
+from agent.memory import open_store
 from agent.redact import NAME_MARK
 from agent.settings import load_settings
-from agent.types import Citation, CoachTurn, Commitment
-
-CIT = Citation(
-    source="peers.md",
-    title="Mapping your peers",
-    chunk=1,
-    text="Rate each relationship.",
-    link="https://example.org/peers",
-    start=0,
-    end=23,
-)
+from tests.samples import SECRETS, peer_session
 
 
 @pytest.fixture
@@ -33,31 +23,7 @@ def store(tmp_path):
 
 @pytest.fixture
 def session(store):
-    sid = store.create_session("Peer trouble")
-    store.record_turn(
-        sid,
-        "I feel stuck with Priya Shah, she ignores my emails at priya@acme.io.",
-        CoachTurn(
-            reply="That sounds frustrating.",
-            questions=["What have you tried so far?"],
-            phase="reality",
-            situation="peer_conflict",
-            citations=[CIT],
-        ),
-    )
-    store.record_turn(
-        sid,
-        "I could call her on +44 20 7946 0958 and ask what she needs from my team.",
-        CoachTurn(
-            reply="What will you do first?",
-            questions=["What will you do first?"],
-            phase="will",
-            situation="peer_conflict",
-            commitment=Commitment(what="call Priya about the launch", by_when="Friday"),
-        ),
-    )
-    store.add_peer(PeerRecord(name="Priya Shah", role="Head of Sales"))
-    return sid
+    return peer_session(store)
 
 
 def test_brief_has_every_section_from_the_stored_session(store, session):
@@ -84,7 +50,7 @@ def test_brief_has_every_section_from_the_stored_session(store, session):
 
 def test_redacted_brief_has_no_names_emails_or_phones(store, session):
     text = to_markdown(build_brief(store, session, redact_names=True))
-    for secret in ("Priya", "Shah", "priya@acme.io", "7946"):
+    for secret in SECRETS:
         assert secret not in text
     assert NAME_MARK in text
     assert "## Sources cited" in text and "Mapping your peers" in text  # our headings and source titles stay

@@ -19,7 +19,7 @@ from agent.types import Safety
 @pytest.fixture(autouse=True)
 def rules_only(monkeypatch):
     """These tests pin the keyword rules; the meaning-based stage has its own (tests/test_guardrails_semantic.py)."""
-    monkeypatch.setattr("agent.guardrails_semantic.semantic_crisis", lambda message, ruled_out=None: None)
+    monkeypatch.setattr("agent.guardrails_semantic.semantic_assess", lambda message, ruled_out=None: (None, None))
 
 
 def category(message: str) -> str:

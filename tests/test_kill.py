@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from agent.doctor import run_doctor
+from agent.errors import SessionNotFound
 from agent.index import Index
 from agent.memory import open_store
 from agent.settings import load_settings
@@ -39,6 +40,42 @@ while True:
     coach.turn(sid, f"{messages[n % len(messages)]} ({n})")
     n += 1
     print(n, flush=True)
+"""
+
+
+# A child that takes the first turn of a new session and kills itself once the session id is allocated: before
+# the turn's transaction ("allocated"), or inside it, right after the coach reply is inserted ("in_transaction").
+FIRST_TURN_KILL = """
+import os, signal, sys
+from agent.coach.pipeline import Coach
+point = sys.argv[1]
+coach = Coach()
+store = coach.store
+die = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)
+allocate, ids = store.new_session_id, []
+
+def new_id():
+    ids.append(allocate())
+    print(ids[-1], flush=True)
+    return ids[-1]
+
+store.new_session_id = new_id
+if point == "allocated":
+    store.record_turn = die
+else:
+    execute = store.db.execute
+
+    def killing(conn, statement, params=()):
+        cursor = execute(conn, statement, params)
+        if statement.startswith("INSERT INTO messages") and "coach" in params:
+            seen = execute(conn, "SELECT n_turns FROM sessions WHERE id = ?", (ids[-1],)).fetchall()
+            print("written", seen, flush=True)  # the session row and turn exist, uncommitted
+            die()
+        return cursor
+
+    store.db.execute = killing
+coach.turn(None, "My team waits for me to decide everything. I'll ask them to own the next call by Friday.")
+print("survived", flush=True)
 """
 
 
@@ -82,6 +119,28 @@ def test_sigkill_during_turns_loses_nothing_it_reported(coach_home):
     cli = subprocess.run([*_coach(), "doctor", "--json"], cwd=ROOT, env=dict(os.environ), capture_output=True,
                          text=True, timeout=120, check=False)
     assert cli.returncode == 0 and json.loads(cli.stdout)["healthy"], cli.stdout + cli.stderr
+
+
+@pytest.mark.parametrize("point", ["allocated", "in_transaction"])
+def test_sigkill_between_session_id_and_first_commit_leaves_no_session(coach_home, point):
+    settings = home_with_corpus(coach_home)
+    proc = subprocess.run([sys.executable, "-c", FIRST_TURN_KILL, point], cwd=ROOT, env=dict(os.environ),
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == -signal.SIGKILL, proc.stdout + proc.stderr[-800:]
+    lines = proc.stdout.splitlines()
+    sid = lines[0]
+    assert lines[1:] == ([] if point == "allocated" else ["written [(1,)]"])
+    store = open_store(settings)
+    with pytest.raises(SessionNotFound):
+        store.get_session(sid)
+    assert store.list_sessions() == [] and store.db.query("SELECT COUNT(*) FROM messages") == [(0,)]
+    report = run_doctor(settings)
+    turns = next(c for c in report.checks if c.name == "store.turns")
+    assert report.healthy and turns.detail.startswith("0 sessions, 0 turns"), turns.line()
+    fresh = store.new_session_id()  # the store is unlocked and takes a whole first turn afterwards
+    store.record_turn(fresh, "hello again", CoachTurn(reply="Welcome back."), new=True)
+    assert [s.id for s in store.list_sessions()] == [fresh]
+    store.close()
 
 
 def _large_session(settings, turns: int = 3000) -> str:

@@ -121,6 +121,32 @@ def test_failed_write_leaves_nothing_half_written(store, monkeypatch):
     assert store.get_session(sid).n_turns == 2
 
 
+def test_a_first_turn_stores_its_session_with_it_or_not_at_all(store, monkeypatch):
+    sid = store.new_session_id()
+    with pytest.raises(SessionNotFound):
+        store.get_session(sid)  # an id alone is not a session
+    real = store.db.execute
+
+    def boom(conn, statement, params=()):
+        if statement.startswith("INSERT INTO citations"):
+            raise RuntimeError("disk on fire")
+        return real(conn, statement, params)
+
+    monkeypatch.setattr(store.db, "execute", boom)
+    with pytest.raises(RuntimeError):
+        store.record_turn(sid, "Sam ignores my emails", turn(citations=[CIT]), new=True)
+    monkeypatch.undo()
+    assert store.list_sessions() == [] and store.db.query("SELECT COUNT(*) FROM messages") == [(0,)]
+    store.record_turn(sid, "Sam ignores my emails", turn(citations=[CIT]), new=True)
+    info = store.get_session(sid)
+    assert (info.n_turns, info.title) == (1, "Sam ignores my emails")
+    assert [m.role for m in store.history(sid)] == ["user", "coach"]
+    with pytest.raises(Exception) as info:
+        store.record_turn(sid, "again", turn(), new=True)  # an id in use is not started twice
+    assert "IntegrityError" in {c.__name__ for c in type(info.value).__mro__}
+    assert store.get_session(sid).n_turns == 1
+
+
 def test_eight_threads_writing_at_once_lose_nothing(store):
     sids = [store.create_session(f"s{i}") for i in range(8)]
     errors: list[BaseException] = []

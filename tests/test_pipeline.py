@@ -119,6 +119,23 @@ def test_provider_failure_leaves_the_session_as_it_was(settings, spy):
     assert len(offline.store.list_sessions()) == sessions
 
 
+def test_a_first_turn_that_cannot_be_stored_leaves_no_session(coach, monkeypatch):
+    real = coach.store.db.execute
+
+    def full_disk(conn, statement, params=()):
+        if statement.startswith("INSERT INTO messages") and "coach" in params:
+            raise OSError("disk full")
+        return real(conn, statement, params)
+
+    monkeypatch.setattr(coach.store.db, "execute", full_disk)
+    with pytest.raises(OSError, match="disk full"):
+        coach.turn(None, "My team stopped coming to me for help.")
+    monkeypatch.undo()
+    assert coach.store.list_sessions() == []
+    sid = coach.turn(None, "My team stopped coming to me for help.").session
+    assert [s.id for s in coach.store.list_sessions()] == [sid] and coach.store.get_session(sid).n_turns == 1
+
+
 def test_unknown_session_and_empty_message_are_one_line_errors(coach):
     with pytest.raises(SessionNotFound):
         coach.turn("nope", "hello")

@@ -68,7 +68,10 @@ def test_undeclared_variable_is_rejected(tmp_path):
     ("name: t\nvariant: default\n", "description"),
     ("name: t\nvariant: default\ndescription: d\nvariables: []\nsystem: s\nuser: u\nsurprise: 1\n", "surprise"),
     ("name: [unclosed\n", "not valid YAML"),
-    ("- a list\n", "must be a mapping"),
+    ("- a list\n", "must be a mapping, not list"),
+    ("", "must be a mapping, not nothing"),
+    ("name: t\nvariant: default\ndescription: d\nvariables: []\nsystem: s\nuser: u\nrepair: 3\n",
+     r"t\.default\.yaml: repair: Input should be a valid string"),
     ("name: other\nvariant: default\ndescription: d\nvariables: []\nsystem: s\nuser: u\n", "must match"),
 ])
 def test_bad_prompt_files_give_one_line_errors(tmp_path, body, match):
@@ -76,6 +79,12 @@ def test_bad_prompt_files_give_one_line_errors(tmp_path, body, match):
     with pytest.raises(ConfigError, match=match) as info:
         load_prompt("t", folder=tmp_path)
     assert "\n" not in str(info.value)
+
+
+def test_a_prompt_that_is_not_utf8_is_a_one_line_error(tmp_path):
+    (tmp_path / "t.default.yaml").write_bytes(b"name: t\xff\xfe\n")
+    with pytest.raises(ConfigError, match=r"prompt .*t\.default\.yaml is not UTF-8 text$"):
+        load_prompt("t", folder=tmp_path)
 
 
 def test_unknown_variant_lists_the_known_ones():

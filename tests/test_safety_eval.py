@@ -23,7 +23,7 @@ def result() -> dict:
 @pytest.fixture
 def rules_only(monkeypatch):
     """The keyword rules alone: the scorer's arithmetic must not depend on the model."""
-    monkeypatch.setattr("agent.guardrails_semantic.semantic_crisis", lambda message, ruled_out=None: None)
+    monkeypatch.setattr("agent.guardrails_semantic.semantic_assess", lambda message, ruled_out=None: (None, None))
 
 
 # Dev = every case the rules, exemplar banks and cut-offs were built or fixed on (redteam.yaml, ordinary.yaml).

@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
+from tests.samples import SECRETS, peer_session
 from tests.ui_samples import PEER_MESSAGE, index_with_peer_note, sample_report
 
 APP = ROOT / "ui" / "app.py"
@@ -53,35 +54,12 @@ def no_corpus(monkeypatch):
 
 @pytest.fixture
 def stored_session():
-    """A session with two turns, written through the real store the UI opens."""
-    from agent.memory import PeerRecord, open_store
+    """The sample session, written through the real store the UI opens."""
+    from agent.memory import open_store
     from agent.settings import load_settings
-    from agent.types import Citation, CoachTurn, Commitment
 
     store = open_store(load_settings())
-    sid = store.create_session("Quiet peer")
-    cit = Citation(source="peers.md", title="Mapping peers", chunk=0, text="Rate each relationship.")
-    store.record_turn(
-        sid,
-        "I feel ignored by Priya Shah; mail her at priya@acme.io or call +44 20 7946 0958.",
-        CoachTurn(
-            reply="That sounds lonely.",
-            questions=["What have you tried?"],
-            phase="reality",
-            situation="peer_conflict",
-            citations=[cit],
-        ),
-    )
-    store.record_turn(
-        sid,
-        "I will invite Priya to the planning review.",
-        CoachTurn(
-            reply="When will you ask her?",
-            phase="will",
-            commitment=Commitment(what="invite Priya to the review", by_when="Monday"),
-        ),
-    )
-    store.add_peer(PeerRecord(name="Priya Shah", role="Head of Sales"))
+    sid = peer_session(store)
     store.close()
     return sid
 
@@ -238,16 +216,16 @@ def test_session_prep_brief_and_redaction(no_corpus, stored_session):
         "## Phase reached",
         "Will",
         "## Commitments",
-        "invite Priya to the review",
+        "call Priya about the launch",
         "## Questions for next time",
         "## Sources cited",
-        "Mapping peers",
+        "Mapping your peers",
     ):
         assert part in brief
     assert "Priya" in brief and "priya@acme.io" in brief
     at.toggle(key="prep_redact").set_value(True).run()
     redacted = at.text_area[0].value
-    for secret in ("Priya", "Shah", "priya@acme.io", "7946"):
+    for secret in SECRETS:
         assert secret not in redacted
     assert "[name]" in redacted and "## Commitments" in redacted
     labels = [b.proto.label for b in at.get("download_button")]

@@ -33,11 +33,11 @@ def phase_stepper(phase: str) -> None:
 
 
 def safety_notice(turn: Any) -> bool:
-    """A crisis, referral or redirect reply as a clear callout; True when one was shown."""
+    """A crisis, check-in, referral or redirect reply as a clear callout; True when one was shown."""
     action = turn.safety.action
     if action == "crisis_resources":
         st.error(esc(turn.reply), icon=":material/emergency:")
-    elif action == "refer":
+    elif action in ("refer", "check_in"):
         st.warning(esc(turn.reply), icon=":material/support:")
     elif action in ("redirect", "refuse_and_continue"):
         st.info(esc(turn.reply), icon=":material/undo:")

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from langchain_core.messages import AIMessage, HumanMessage
 from pydantic import BaseModel, Field
 
+from agent.coach import echoes
 from agent.coach.engine import EngineInput, EngineOutput
 from agent.coach.llm_prompt import build_messages
 from agent.coach.parsing import ReplyStreamer, clean_text, coerce, extract_json, meaningful, usable
@@ -87,6 +88,7 @@ class LLMEngine:
         self.canary = make_canary()
         self.last_messages: list[Any] = []
         self._tools = self._bind_tools() if structured is not False else None
+        self._instructions: str | None = None
 
     # -- plumbing -------------------------------------------------------------------------------------------
     def _bind_tools(self) -> Any:
@@ -101,7 +103,23 @@ class LLMEngine:
         return self.last_messages
 
     def system_prompt(self) -> str:
-        return str(self.last_messages[0].content) if self.last_messages else ""
+        """What the model is told besides the conversation (templates unfilled, tool descriptions), for leak checks."""
+        if self._instructions is None:
+            from langchain_core.utils.function_calling import convert_to_openai_tool
+
+            schema = convert_to_openai_tool(CoachReply) if self._tools is not None else None
+            self._instructions = echoes.instruction_text(self.spec, schema)
+        return self._instructions
+
+    def _scrub(self, data: dict[str, Any] | None) -> dict[str, Any] | None:
+        """Parsed output minus echoes of the prompt's format text, so an echo counts as no answer at all."""
+        return echoes.scrub(data, self.system_prompt()) if isinstance(data, dict) else data
+
+    def _visible(self, text: str) -> str:
+        """The part of a reply still arriving that the output guardrail would let through."""
+        from agent.guardrails_leaks import visible_part
+
+        return visible_part(text, canary=self.canary, system_prompt=self.system_prompt())
 
     def _log(self, messages: list[Any], mode: str, response: str, started: float, error: str = "") -> None:
         if self.store is None:
@@ -127,7 +145,7 @@ class LLMEngine:
             message = call_with_retry(lambda: runnable.invoke(messages), provider=self.provider, policy=self.policy)
         except ProviderError as exc:
             if mode == "tools" and "HTTP 400" in str(exc):
-                self._tools = None  # this model or server rejects tool calls: plain JSON from now on
+                self._tools = self._instructions = None  # this model or server rejects tool calls: plain JSON now
                 self._log(messages, mode, "", started, str(exc))
                 return self._ask(messages)
             self._log(messages, mode, "", started, str(exc))
@@ -135,14 +153,16 @@ class LLMEngine:
         raw = _tool_args_text(message) or clean_text(str(message.content))
         self._log(messages, mode, raw, started)
         data = message.tool_calls[0]["args"] if getattr(message, "tool_calls", None) else extract_json(raw)
-        return raw, data
+        return raw, self._scrub(data)
 
     def _repair(self, messages: list[Any], raw: str) -> tuple[str, dict[str, Any] | None]:
         follow_up = [AIMessage(content=raw or "(empty)"), HumanMessage(content=self.spec.render_repair())]
         return self._ask(list(messages) + follow_up)
 
     def _finish(self, data: dict[str, Any] | None, raw: str, inp: EngineInput) -> EngineOutput:
-        out = coerce(data, raw, inp, fallback=FALLBACK_REPLY)
+        from agent.guardrails_leaks import strip_echoes
+
+        out = coerce(data, strip_echoes(raw, self.system_prompt())[0], inp, fallback=FALLBACK_REPLY)
         if self.canary and self.canary in out.model_dump_json():
             scrub = json.loads(out.model_dump_json().replace(self.canary, ""))
             out = EngineOutput.model_validate(scrub)
@@ -175,26 +195,30 @@ class LLMEngine:
                     text_mode = not body.lstrip().startswith(("{", "`"))
                 if text_mode is not None:
                     decoded = body if text_mode else decoded + streamer.feed(body)
-                # Hold back until there is something to say ('...' copied from the prompt is not) or a canary shows.
-                if len(decoded) > len(sent) and meaningful(decoded) and self.canary not in decoded:
-                    delta, sent = decoded[len(sent):], decoded
+                # Show only what the output guardrail passes: finished sentences with no prompt text or canary.
+                shown = self._visible(decoded) if self.canary not in decoded else sent
+                if len(shown) > len(sent) and shown.startswith(sent) and meaningful(shown):
+                    delta, sent = shown[len(sent):], shown
                     yield delta
         except ProviderError as exc:
             self._log(messages, mode, content or args, started, str(exc))
             if mode == "tools" and not sent and "HTTP 400" in str(exc):
-                self._tools = None  # this model or server rejects tool calls: plain JSON from now on
+                self._tools = self._instructions = None  # this model or server rejects tool calls: plain JSON now
                 yield from self.stream(inp)
                 return
             raise
         raw = clean_text(args or content)
         self._log(messages, mode, raw, started)
-        data = extract_json(raw)
+        data = self._scrub(extract_json(raw))
         if not usable(data) and not text_mode:
             raw2, data2 = self._repair(messages, raw)
             if usable(data2):
                 raw, data = raw2, data2
         out = self._finish(data, raw, inp)
-        rest = out.reply[len(sent):] if out.reply.startswith(sent) else ("" if sent else out.reply)
+        from agent.guardrails_leaks import check_output
+
+        final = check_output(out.reply, canary=self.canary, system_prompt=self.system_prompt())[0]
+        rest = final[len(sent):] if final.startswith(sent) else ("" if sent else final)
         for i in range(0, len(rest), STREAM_PIECE):
             yield rest[i:i + STREAM_PIECE]
         yield out

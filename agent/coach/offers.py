@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, field_validator
 
+from agent.coach.advice_requests import request_or_unsure_pattern
 from agent.coach.grounding import content_words, relevance, shared_words
 from agent.coach.situations import Situation
 from agent.resources import prompts_dir
@@ -24,14 +25,9 @@ ASKS_HOW = re.compile(r"\b(?:how\s+do\s+(?:other|most|good|people|leaders|manage
                       r"what\s+would\s+it\s+look\s+like|how\s+could\s+(?:the|a|my|we))\b", re.I)
 
 
-_REQUEST = re.compile(r"\b(?:what\s+should\s+i\s+do|what\s+do\s+i\s+do|any\s+(?:advice|ideas|tips)|i\s+(?:genuinely\s+"
-                      r"|really\s+)?(?:have\s+)?no\s+idea|not\s+sure|i\s+don'?t\s+know|how\s+people\s+normally|"
-                      r"approach\s+this|yes\s+please|go\s+ahead)\b", re.I)
-
-
 def substantive(message: str) -> bool:
     """Whether a message says enough on its own to search or match by ('What should I do?' does not)."""
-    return len(re.findall(r"[A-Za-z]{4,}", _REQUEST.sub(" ", message))) >= 5
+    return len(re.findall(r"[A-Za-z]{4,}", request_or_unsure_pattern().sub(" ", message))) >= 5
 
 
 class IdeaFile(BaseModel):

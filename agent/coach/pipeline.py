@@ -10,6 +10,7 @@ from agent.coach.engine import EngineInput, EngineOutput
 from agent.coach.grow import gives_permission, wants_advice
 from agent.coach.history import tokens, trim_history
 from agent.coach.offers import substantive
+from agent.coach.parsing import last_question
 from agent.coach.questions import load_bank
 from agent.coach.situations import detect, is_peer
 from agent.coach.validate import (
@@ -25,11 +26,23 @@ from agent.types import CoachTurn, Commitment, Hit, Opener, Safety
 
 MAX_MESSAGE_CHARS = 8000
 HISTORY_CACHE = 8  # sessions whose messages stay in memory
-STOP_ACTIONS = ("crisis_resources", "refer", "redirect")
+STOP_ACTIONS = ("crisis_resources", "check_in", "refer", "redirect")
 
 
 class MessageError(CoachError, ValueError):
     """A message the coach cannot take: empty, or far too long."""
+
+
+def _check(guards: Any, message: str, turns: list[CoachTurn]) -> Safety:
+    """The message's safety, read as an answer when the last turn was a check-in; one check-in a session at most."""
+    if turns and turns[-1].safety.action == "check_in":
+        safety = guards.after_check_in(turns[-1].safety, message)
+    else:
+        safety = guards.check_input(message)
+    if safety.action == "check_in" and any(t.safety.action == "check_in" for t in turns):
+        # Asked once already: asking again on every borderline sentence would nag; crisis wording still stops.
+        return Safety(reason="check_in: already asked in this session")
+    return safety
 
 
 @lru_cache(maxsize=2048)
@@ -118,7 +131,7 @@ class Coach:
         history = self._history(session_id) if session_id is not None else []
         turns = [m.turn for m in history if m.role == "coach" and m.turn is not None]
         prev = turns[-1] if turns else None
-        safety = guards.check_input(message)
+        safety = _check(guards, message, turns)
         if safety.action in STOP_ACTIONS:
             reply = guards.safe_reply(safety, message)
             yield reply
@@ -182,9 +195,17 @@ class Coach:
         """Check the reply, keep only real citations and fresh questions, and build the CoachTurn."""
         system = engine.system_prompt() if callable(getattr(engine, "system_prompt", None)) else ""
         reply, repaired = guards.check_output(out.reply, canary=canary, system_prompt=system)
+        # Questions and openers reach the person too (dedupe_questions even writes questions into the reply).
+        fresh = [q for q in out.questions if not guards.check_output(q, canary=canary, system_prompt=system)[1]]
+        drafted = [o for o in out.openers
+                   if not guards.check_output(f"{o.text}\n{o.why}", canary=canary, system_prompt=system)[1]]
+        repaired = repaired or len(fresh) < len(out.questions) or len(drafted) < len(out.openers)
+        if not reply and not fresh:  # the guardrails took it all: their reply for repaired output, not an empty turn
+            reply = guards.safe_reply(Safety(category="output_fixed", action="repaired"))
+            fresh = [q for q in [last_question(reply)] if q]
         reply, citations = citations_and_markers(reply, out.cited_ids, hits)
-        reply, questions = dedupe_questions(reply, out.questions, asked, inp)
-        openers: list[Opener] = safe_openers(out.openers, hits)
+        reply, questions = dedupe_questions(reply, fresh, asked, inp)
+        openers: list[Opener] = safe_openers(drafted, hits)
         situation = out.situation or inp.situation
         due = out.phase in ("options", "will") or not shown  # first time, or when they weigh how to act
         if not openers and is_peer(situation) and inp.peer and due:
@@ -197,17 +218,10 @@ class Coach:
                          session=inp.session, situation=situation, commitment=commitment)
 
     def _persist(self, session_id: str | None, message: str, turn: CoachTurn) -> CoachTurn:
-        sid = session_id or self.store.create_session("")
+        # A first turn stores its session row in the same transaction: a crash leaves a whole session or none.
+        sid = session_id or self.store.new_session_id()
         turn = turn.model_copy(update={"session": sid})
-        try:
-            self.store.record_turn(sid, message, turn)
-        except BaseException:
-            if session_id is None:  # a first turn that could not be stored must not leave an empty session
-                try:
-                    self.store.delete_session(sid)
-                except Exception:  # noqa: BLE001 - the original error is the one to report
-                    pass
-            raise
+        self.store.record_turn(sid, message, turn, new=session_id is None)
         cached = self._cache.get(sid)
         if cached is not None or session_id is None:
             from agent.memory import StoredMessage, now

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from agent.coach.advice_requests import asks_for_advice
 from agent.coach.lexicon import INNER_VERBS, gerund, third_person
 from agent.coach.quotes import clauses, has_verb, shift_pronouns, split_subject, strip_filler, trim
 
@@ -11,8 +12,6 @@ _TENSION = re.compile(r"\s*[,;]?\s*\b(?:but|yet|although|though|even\s+though|an
                       r"whereas)\b\s*", re.I)
 _HAS_SUBJECT = re.compile(r"^(?:(?i:i|i'm|i've|i'd|i'll|we|we're|they|they're|he|she|it|it's|you|my|our|their|"
                           r"there|that|this|everyone|nobody)|[A-Z][a-z]+)\b")
-ASKS = re.compile(r"\?\s*$|\b(?:what\s+should\s+i|what\s+do\s+i\s+do|any\s+advice|can\s+you\s+suggest|"
-                  r"tell\s+me\s+what|what\s+would\s+you)\b", re.I)
 GOAL = re.compile(r"^(?:the\s+thing\s+|what\s+)?(?:i\s+(?:really\s+|just\s+)?(?:want|would\s+like|hope|need)|"
                   r"i'd\s+(?:really\s+)?(?:like|love|want)|my\s+goal(?:\s+for\s+(?:this|the|next)\s+\w+)?\s+is)\s+"
                   r"(?:is\s+)?(?:for\s+)?(?P<rest>.+)$", re.I)
@@ -27,12 +26,17 @@ _OBJ_TO = re.compile(r"^(?P<who>(?:them|him|her|us|people|the\s+team|my\s+team|e
                      r"to\s+(?P<verb>\w+)(?P<tail>.*)$", re.I)
 
 
+def asks(clause: str) -> bool:
+    """Whether a clause is a question or a request for advice, so not something they state."""
+    return clause.rstrip().endswith("?") or asks_for_advice(clause)
+
+
 def goal_of(message: str) -> str:
     """What they say they want, in the coach's voice ('being seen as fair'), or ''."""
     for clause in clauses(message):
         inner = re.search(r"\bi\s+(?:really\s+)?want\s+to\b", clause, re.I)
         m = GOAL.match(clause.strip()) or (GOAL.match(clause[inner.start():]) if inner else None)
-        if not m or ASKS.search(clause):
+        if not m or asks(clause):
             continue
         rest = m.group("rest").strip(" ,.")
         cleft = re.match(r"^(?:to\s+)?(?:\w+\s+){0,4}?(?:more|less)\s+of\s+is\s+(.+)$", rest, re.I)

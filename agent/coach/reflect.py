@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from agent.coach.lexicon import NOUNS, feeling_word, own_feeling
 from agent.coach.questions import QuestionBank, render
 from agent.coach.quotes import Phrase, clauses, is_intro, phrase_of, quoted_phrases
-from agent.coach.reading import ASKS, GOAL, goal_of, options_of, tension, their_question
+from agent.coach.reading import GOAL, asks, goal_of, options_of, tension, their_question
 from agent.coach.situations import Situation
 
 COMPLEX = frozenset({"feeling", "named_feeling", "feeling_only", "meaning", "want", "reframe", "double",
@@ -57,7 +57,7 @@ def ranked_phrases(message: str, keywords: frozenset[str] = frozenset(), peer: s
     out: list[Phrase] = []
     for q in quoted_phrases(message):
         out.append(Phrase(text=q, subject="", rest=q))
-    options = [c for c in clauses(message) if not ASKS.search(c) and not _SUBORDINATE.match(c)
+    options = [c for c in clauses(message) if not asks(c) and not _SUBORDINATE.match(c)
                and not _TO_COACH.search(c) and not (_UNSURE.search(c) and len(c.split()) <= 6)]
     scored = [(p, _score(c, keywords, peer, p.words)) for c in options if (p := phrase_of(c, limit))]
     for phrase, _ in sorted(scored, key=lambda ps: -ps[1]):

@@ -1,0 +1,58 @@
+"""How a person asks for advice (prompts/advice_requests.yaml), as case-insensitive whole-word regexes."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from pydantic import BaseModel, Field, field_validator
+
+from agent.resources import prompts_dir
+from agent.yaml_data import load_model
+
+
+class AdviceRequests(BaseModel):
+    """prompts/advice_requests.yaml: phrases (regular expressions) that ask for advice, and that say 'I don't know'."""
+
+    name: str
+    version: int
+    requests: list[str] = Field(min_length=1)
+    unsure: list[str] = Field(default_factory=list)
+
+    @field_validator("requests", "unsure")
+    @classmethod
+    def _compiles(cls, v: list[str]) -> list[str]:
+        for phrase in v:
+            try:
+                re.compile(phrase)
+            except re.error as exc:
+                raise ValueError(f"bad phrase {phrase!r}: {exc}") from None
+        return v
+
+
+@lru_cache(maxsize=4)
+def load_requests(path: str = "") -> AdviceRequests:
+    """The validated phrases; a broken file is a one-line ConfigError."""
+    return load_model(path or prompts_dir() / "advice_requests.yaml", AdviceRequests, "advice requests file")
+
+
+def _any(phrases: list[str]) -> re.Pattern[str]:
+    return re.compile(r"\b(?:" + "|".join(phrases) + r")\b", re.I)
+
+
+@lru_cache(maxsize=4)
+def request_pattern(path: str = "") -> re.Pattern[str]:
+    """Any request phrase ('what should I do', 'any tips', 'yes please')."""
+    return _any(load_requests(path).requests)
+
+
+@lru_cache(maxsize=4)
+def request_or_unsure_pattern(path: str = "") -> re.Pattern[str]:
+    """Any request or 'I don't know' phrase: the words of a message that say nothing about the situation."""
+    data = load_requests(path)
+    return _any(data.requests + data.unsure)
+
+
+def asks_for_advice(text: str) -> bool:
+    """Whether the text asks for advice or accepts an offered idea."""
+    return bool(request_pattern().search(text))
