@@ -38,6 +38,11 @@ find help work go come see look know set schedule book plan share check follow r
 agree listen invite offer prepare review raise explain admit accept
 """
 COMMON_WORDS = frozenset(_COMMON.split())
+# A sentence's first word reads as an abstract noun, not a name: "Communication broke down".
+_NOT_A_NAME_SUFFIX = re.compile(r"(?:tion|sion|ness|ment|ship|ities)$")  # not -ing: Sterling, Manning
+# ... or is followed by what follows a verb, not a person: "Owning my half", "Stepping back".
+_VERB_OBJECT = re.compile(r"[ \t]+(?:the|a|an|my|our|your|their|his|her|its|this|that|these|those|back|up|out|"
+                          r"down|off|it|them|him|me|us|some|more|less|through|over|ahead)\b")
 
 
 def _is_phone(candidate: str) -> bool:
@@ -102,11 +107,18 @@ def redact_capitalised(text: str) -> str:
         before = text[pos : match.start()]
         sentence_initial = _starts_sentence(text, match.start())
         out.append(before)
-        common_here = sentence_initial and word.lower() in lower_words
+        common_here = sentence_initial and (word.lower() in lower_words or _reads_as_word(word, text, match.end()))
         out.append(word if common_here or not _looks_like_name(word, sentence_initial) else NAME_MARK)
         pos = match.end()
     out.append(text[pos:])
     return _merge_marks("".join(out))
+
+
+def _reads_as_word(word: str, text: str, end: int) -> bool:
+    """A sentence-initial word that grammar marks as a verb or abstract noun rather than a person's name."""
+    if len(word) >= 6 and _NOT_A_NAME_SUFFIX.search(word.lower()):
+        return True
+    return _VERB_OBJECT.match(text, end) is not None
 
 
 def _merge_marks(text: str) -> str:

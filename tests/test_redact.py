@@ -83,3 +83,14 @@ def test_everything_at_once_leaves_no_personal_detail():
 def test_text_without_personal_details_is_unchanged():
     text = "I want my team to own the plan. How do I start?"
     assert redact(text) == text
+
+
+def test_sentence_starts_that_grammar_marks_as_words_stay_and_names_go():
+    text = ("Delegating the review feels impossible. Owning my half is hard. Stepping back helps. "
+            "Communication broke down. Priya keeps blocking me. Sterling said no. Ask Aisha the question.")
+    out = redact(text)
+    for kept in ("Delegating the review", "Owning my half", "Stepping back", "Communication broke down"):
+        assert kept in out
+    for name in ("Priya", "Sterling", "Aisha"):
+        assert name not in out
+    assert out.count(NAME_MARK) == 3
