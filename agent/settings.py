@@ -72,6 +72,7 @@ class Settings(BaseSettings):
     context_budget: int = Field(3000, ge=256, le=1_000_000)
     max_file_mb: float = Field(20.0, gt=0, le=2048)
     index_bundled_corpus: bool = True
+    safety_second_opinion: bool = True  # gray-zone check-ins get the chat model's reading (not offline)
 
     @field_validator("home", mode="after")
     @classmethod

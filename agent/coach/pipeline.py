@@ -33,15 +33,20 @@ class MessageError(CoachError, ValueError):
     """A message the coach cannot take: empty, or far too long."""
 
 
-def _check(guards: Any, message: str, turns: list[CoachTurn]) -> Safety:
+def _check(guards: Any, message: str, turns: list[CoachTurn],
+           second_opinion: Callable[[Safety, str], Safety] | None = None) -> Safety:
     """The message's safety, read as an answer when the last turn was a check-in; one check-in a session at most."""
     if turns and turns[-1].safety.action == "check_in":
         safety = guards.after_check_in(turns[-1].safety, message)
     else:
         safety = guards.check_input(message)
+    if safety.action == "check_in" and second_opinion is not None:
+        safety = second_opinion(safety, message)  # the gray zone only: it can raise a check-in, never lower it
     if safety.action == "check_in" and any(t.safety.action == "check_in" for t in turns):
         # Asked once already: asking again on every borderline sentence would nag; crisis wording still stops.
-        return Safety(reason="check_in: already asked in this session")
+        opinion = safety.reason.partition("; second opinion: ")[2]
+        note = f"; second opinion: {opinion}" if opinion else ""
+        return Safety(reason=f"check_in: already asked in this session{note}")
     return safety
 
 
@@ -112,6 +117,26 @@ class Coach:
             self._engine = build_engine(self.settings, chat_model=self._chat_model, store=self.store)
         return self._engine
 
+    def _safety_model(self) -> Any:
+        """The chat model for a safety second opinion: None when offline, switched off, or not buildable."""
+        if not getattr(self.settings, "safety_second_opinion", True):
+            return None
+        if self._chat_model is not None or self.settings.provider == "offline":
+            return self._chat_model
+        try:
+            return getattr(self.engine, "model", None)
+        except CoachError:  # a missing key must not cost a safety turn: the check-in stands on its own
+            return None
+
+    def _second_opinion(self, safety: Safety, message: str) -> Safety:
+        """A gray-zone check-in reviewed by the chat model, when there is one (resolved only now: it may be built)."""
+        model = self._safety_model()
+        if model is None:
+            return safety
+        from agent.guardrails_llm import TIMEOUT_S, review
+
+        return review(safety, message, model, timeout_s=min(TIMEOUT_S, self.settings.timeout))
+
     def new_session(self, title: str = "") -> str:
         return self.store.create_session(title)
 
@@ -131,7 +156,7 @@ class Coach:
         history = self._history(session_id) if session_id is not None else []
         turns = [m.turn for m in history if m.role == "coach" and m.turn is not None]
         prev = turns[-1] if turns else None
-        safety = _check(guards, message, turns)
+        safety = _check(guards, message, turns, self._second_opinion)
         if safety.action in STOP_ACTIONS:
             reply = guards.safe_reply(safety, message)
             yield reply
