@@ -267,3 +267,23 @@ def test_coach_ui_serves_the_bundled_app_locally_without_usage_stats():
         "--server.headless": "true",
         "--browser.gatherUsageStats": "false",
     }
+
+
+def test_sidebar_says_the_coach_is_not_a_crisis_service(no_corpus):
+    at = app()
+    notes = [c.value for c in at.sidebar.caption if "not a crisis service" in c.value]
+    assert len(notes) == 1 and "988" in notes[0] and "116 123" in notes[0]
+
+
+def test_check_in_turn_is_a_callout_with_its_one_question(no_corpus, monkeypatch):
+    import agent.guardrails_semantic as semantic
+    from agent.guardrails_semantic import SemanticHit
+
+    near = SemanticHit("roof", "self_harm", "an exemplar", 0.47, 0.1)
+    monkeypatch.setattr(semantic, "semantic_assess", lambda message, ruled_out=None: (None, near))
+    at = app()
+    at.chat_input[0].set_value("I keep looking at the office roof.").run()
+    assert not at.exception
+    coach = at.chat_message[-1]
+    assert len(coach.warning) == 1 and "harming yourself" in coach.warning[0].value
+    assert not coach.expander  # no citations: the check-in is not a coaching turn

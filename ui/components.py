@@ -165,6 +165,11 @@ def session_controls() -> None:
             st.rerun()
 
 
+CRISIS_NOTE = ("This coach is not a crisis service. If you or someone else may be in danger, call your local "
+               "emergency number; in the US call or text 988, in the UK and Ireland call Samaritans on 116 123, "
+               "elsewhere see findahelpline.com.")
+
+
 def sidebar() -> None:
     """The sidebar on every page: provider settings, then sessions."""
     with st.sidebar:
@@ -172,3 +177,4 @@ def sidebar() -> None:
         provider_settings()
         st.subheader("Sessions")
         session_controls()
+        st.caption(CRISIS_NOTE)
