@@ -82,7 +82,13 @@ def _llamacpp(settings: Any) -> Any:
         raise ConfigError(f"model_path {path} does not exist")
     from agent.providers_llamacpp import LocalLlamaChat
 
-    return LocalLlamaChat(model_path=str(path), max_tokens=settings.max_tokens, temperature=settings.temperature)
+    # The window holds the budgeted prompt, a re-ask (the weak answer plus the repair note) and the new answer.
+    n_ctx = settings.context_budget + 2 * settings.max_tokens + REPAIR_HEADROOM
+    return LocalLlamaChat(model_path=str(path), max_tokens=settings.max_tokens, temperature=settings.temperature,
+                          n_ctx=max(2048, n_ctx))
+
+
+REPAIR_HEADROOM = 512  # tokens for the repair instruction and chat-format markup
 
 
 BUILDERS = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
+from contextlib import contextmanager
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -16,7 +17,7 @@ from langchain_core.runnables import Runnable
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import PrivateAttr
 
-from agent.errors import ConfigError
+from agent.errors import ConfigError, ProviderError
 
 _ROLES = {"system": "system", "human": "user", "ai": "assistant", "tool": "tool"}
 
@@ -75,7 +76,7 @@ class LocalLlamaChat(BaseChatModel):
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                   run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
         # One Llama context cannot serve two generations at once.
-        with self._lock:
+        with self._lock, _window_errors(self.n_ctx):
             out = self._model().create_chat_completion(messages=_to_llama(messages), **self._params(stop, kwargs))
         msg = out["choices"][0]["message"]
         calls = [{"name": c["function"]["name"], "args": _args(c["function"].get("arguments")),
@@ -85,7 +86,7 @@ class LocalLlamaChat(BaseChatModel):
 
     def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
                 run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
-        with self._lock:
+        with self._lock, _window_errors(self.n_ctx):
             pieces = self._model().create_chat_completion(messages=_to_llama(messages), stream=True,
                                                          **self._params(stop, kwargs))
             for piece in pieces:
@@ -99,6 +100,18 @@ class LocalLlamaChat(BaseChatModel):
                 if text and run_manager:
                     run_manager.on_llm_new_token(text)
                 yield ChatGenerationChunk(message=AIMessageChunk(content=text, tool_call_chunks=tool_chunks))
+
+
+@contextmanager
+def _window_errors(n_ctx: int) -> Iterator[None]:
+    """llama.cpp's "Requested tokens (N) exceed context window" as one ProviderError line, not a traceback."""
+    try:
+        yield
+    except ValueError as exc:
+        if "context window" not in str(exc):
+            raise
+        raise ProviderError(f"llamacpp: the prompt does not fit the model's context window of {n_ctx} tokens "
+                            f"({exc}); lower COACH_CONTEXT_BUDGET") from None
 
 
 def _args(raw: Any) -> dict[str, Any]:

@@ -61,7 +61,7 @@ def leaked(text: str, variant: str) -> str:
     folded = " ".join(re.findall(r"[a-z0-9]+", text.lower()))
     for holder in placeholders(variant):
         inner = " ".join(re.findall(r"[a-z0-9]+", holder.lower()))
-        if inner and f" {inner} " in f" {folded} " and len(inner.split()) > 1:
+        if holder.lower() in text.lower() or (len(inner.split()) > 1 and f" {inner} " in f" {folded} "):
             return f"placeholder {holder}"
     if re.search(r'"[a-z_]+"\s*:', text):
         return "a JSON key"
@@ -135,11 +135,12 @@ def test_gemma_echo_gets_one_repair_then_the_fallback(stream):
     if stream:
         items = list(engine.stream(EngineInput(message=MESSAGE)))
         deltas, out = items[:-1], items[-1]
-        assert "".join(deltas) == FALLBACK_REPLY
+        assert "".join(deltas) == out.reply
     else:
         out = engine.respond(EngineInput(message=MESSAGE))
     assert len(fake.calls) == 2 and "JSON" in str(fake.calls[1][-1].content)  # re-asked once, like bad JSON
-    assert out.reply == FALLBACK_REPLY and out.questions == [] and out.openers == [] and out.commitment is None
+    assert out.fallback and "<" not in out.model_dump_json()  # the offline engine's turn, no template text
+    assert out.reply != FALLBACK_REPLY and out.questions
 
 
 def test_a_partial_echo_keeps_the_real_part_and_drops_the_echoed_question():

@@ -108,12 +108,27 @@ def test_placeholder_fields_copied_from_the_prompt_are_not_kept():
                                     commitment={"what": "..."})])
     out = engine.respond(EngineInput(message="x"))
     assert len(fake.calls) == 1  # well-formed JSON: no re-ask, just no content worth keeping
-    assert out.reply == FALLBACK_REPLY and out.questions == [] and out.openers == [] and out.commitment is None
+    assert out.fallback and out.reply == offline_reply("x") and "..." not in out.model_dump_json()
 
 
-def test_empty_output_gets_the_fallback_reply():
+def offline_reply(message: str) -> str:
+    from agent.coach.offline import OfflineEngine
+
+    return OfflineEngine().respond(EngineInput(message=message)).reply
+
+
+def test_empty_output_gets_the_offline_engine_turn_and_is_marked():
+    out = make(["", ""])[0].respond(EngineInput(message="My team stopped coming to me."))
+    assert isinstance(out, EngineOutput) and out.fallback and out.reply != FALLBACK_REPLY
+    assert out.reply == offline_reply("My team stopped coming to me.") and out.questions
+
+
+def test_the_stock_reply_stays_the_last_resort(monkeypatch):
+    from agent.coach.offline import OfflineEngine
+
+    monkeypatch.setattr(OfflineEngine, "respond", lambda self, inp: 1 / 0)
     out = make(["", ""])[0].respond(EngineInput(message="x"))
-    assert out.reply == FALLBACK_REPLY and isinstance(out, EngineOutput)
+    assert out.reply == FALLBACK_REPLY and not out.fallback
 
 
 def test_commitment_and_canary_handling():
@@ -158,7 +173,7 @@ def test_stream_yields_the_reply_progressively_then_the_output():
 def test_stream_does_not_show_placeholder_text_it_will_replace():
     engine, _ = make([json_reply(reply="...", question="")])
     items = list(engine.stream(EngineInput(message="x")))
-    assert "".join(items[:-1]) == items[-1].reply == FALLBACK_REPLY
+    assert "".join(items[:-1]) == items[-1].reply == offline_reply("x") and items[-1].fallback
 
 
 def test_stream_of_plain_text_passes_the_text_through():

@@ -166,3 +166,28 @@ def test_stream_retries_only_before_the_first_item():
         for item in stream_with_retry(make, provider="p", policy=policy):
             got.append(item)
     assert got == ["a", "b"] and len(tries) == 2
+
+
+def test_llamacpp_window_fits_budget_and_a_re_ask_and_overflow_is_one_line(tmp_path):
+    from langchain_core.messages import HumanMessage
+
+    from agent.errors import ProviderError
+    from agent.providers import REPAIR_HEADROOM, build_chat_model
+    from agent.providers_llamacpp import LocalLlamaChat
+
+    gguf = tmp_path / "m.gguf"
+    gguf.write_bytes(b"GGUF")
+    settings = load_settings(provider="llamacpp", model_path=str(gguf), context_budget=3000, max_tokens=512)
+    model = build_chat_model(settings)
+    assert model.n_ctx == 3000 + 2 * 512 + REPAIR_HEADROOM
+
+    class Overflowing:
+        def create_chat_completion(self, **kw):
+            raise ValueError("Requested tokens (2050) exceed context window of 2048")
+
+    chat = LocalLlamaChat(model_path=str(gguf), n_ctx=2048)
+    chat._llama = Overflowing()
+    for call in (lambda: chat.invoke([HumanMessage("hi")]), lambda: list(chat.stream([HumanMessage("hi")]))):
+        with pytest.raises(ProviderError, match="context window of 2048") as err:
+            call()
+        assert "\n" not in str(err.value) and "COACH_CONTEXT_BUDGET" in str(err.value)

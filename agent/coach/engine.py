@@ -42,6 +42,7 @@ class EngineOutput(BaseModel):
     phase: Phase = "goal"
     situation: str = ""
     commitment: Commitment | None = None
+    fallback: bool = False  # the model gave nothing usable, even re-asked; the offline engine wrote this turn
 
 
 @runtime_checkable

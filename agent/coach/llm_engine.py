@@ -163,10 +163,22 @@ class LLMEngine:
         from agent.guardrails_leaks import strip_echoes
 
         out = coerce(data, strip_echoes(raw, self.system_prompt())[0], inp, fallback=FALLBACK_REPLY)
+        if out.reply == FALLBACK_REPLY:
+            out = self._offline_turn(inp) or out
         if self.canary and self.canary in out.model_dump_json():
             scrub = json.loads(out.model_dump_json().replace(self.canary, ""))
             out = EngineOutput.model_validate(scrub)
         return out
+
+    @staticmethod
+    def _offline_turn(inp: EngineInput) -> EngineOutput | None:
+        """The offline engine's grounded turn, for when a weak model gives nothing usable: better than a stock line."""
+        from agent.coach.offline import OfflineEngine
+
+        try:
+            return OfflineEngine().respond(inp).model_copy(update={"fallback": True})
+        except Exception:  # noqa: BLE001 - the stock reply is the last resort, and it always exists
+            return None
 
     # -- Engine ---------------------------------------------------------------------------------------------
     def respond(self, inp: EngineInput) -> EngineOutput:

@@ -26,6 +26,7 @@ from agent.types import CoachTurn, Commitment, Hit, Opener, Safety
 
 MAX_MESSAGE_CHARS = 8000
 HISTORY_CACHE = 8  # sessions whose messages stay in memory
+FALLBACK_REASON = "model_fallback: the model gave no usable answer, even re-asked; the offline engine wrote this turn"
 STOP_ACTIONS = ("crisis_resources", "check_in", "refer", "redirect")
 
 
@@ -237,6 +238,8 @@ class Coach:
             openers = draft_openers(inp.message, inp.peer, hits)
         if repaired and safety.category == "ok":
             safety = Safety(category="output_fixed", action="repaired", reason="the reply leaked hidden text")
+        elif out.fallback and safety.category == "ok":
+            safety = safety.model_copy(update={"reason": "; ".join(filter(None, (safety.reason, FALLBACK_REASON)))})
         commitment = out.commitment if out.commitment and out.commitment.what.strip() else None
         return CoachTurn(reply=(prefix + " " + reply).strip() if prefix else reply, questions=questions,
                          citations=citations, openers=openers, safety=safety, phase=out.phase,

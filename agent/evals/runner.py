@@ -131,6 +131,10 @@ def aggregate(run: SuiteRun) -> SuiteRun:
         if turns:
             run.metrics["turn_ms_mean"] = sum(turns) / len(turns)
             run.counts["turn_ms_mean"] = len(turns)
+            # a weak model's unusable answers are covered by the offline engine: the scores then measure that
+            fell = ["model_fallback:" in e.turn.safety.reason for c in run.cases for e in c.transcript.exchanges]
+            run.metrics["model_fallback_share"] = sum(fell) / len(fell)
+            run.counts["model_fallback_share"] = len(fell)
     return run
 
 
