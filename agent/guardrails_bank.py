@@ -10,9 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-
-from agent.errors import ConfigError
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 log = logging.getLogger(__name__)
 
@@ -80,22 +78,13 @@ def default_bank_path() -> Path:
 @lru_cache(maxsize=4)
 def load_bank(path: Path | None = None, with_cases: bool = True) -> ExemplarBank:
     """Read and validate the exemplar bank (plus its `cases` file) once per process; errors are one ConfigError line."""
-    import yaml
+    from agent.yaml_data import load_model
 
     path = path or default_bank_path()
-    try:
-        bank = ExemplarBank.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-        if bank.cases and with_cases:
-            path = path.parent / bank.cases
-            bank = bank.merged(CaseBank.model_validate(yaml.safe_load(path.read_text(encoding="utf-8"))))
-        return bank
-    except FileNotFoundError:
-        raise ConfigError(f"crisis exemplars: {path} is missing") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"crisis exemplars: {path.name} is not valid YAML: {str(exc).splitlines()[0]}") from None
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        raise ConfigError(f"crisis exemplars: {path.name}: {'.'.join(map(str, err['loc']))}: {err['msg']}") from None
+    bank = load_model(path, ExemplarBank, "crisis exemplars")
+    if bank.cases and with_cases:
+        bank = bank.merged(load_model(path.parent / bank.cases, CaseBank, "crisis exemplar cases"))
+    return bank
 
 
 def vectors_path(bank_path: Path | None = None) -> Path:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from agent.errors import ConfigError
 from agent.guardrails_text import Normaliser
@@ -202,21 +202,7 @@ def default_rules_path() -> Path:
 @lru_cache(maxsize=4)
 def load_rules(path: Path | None = None) -> RuleSet:
     """Read, validate and compile the rule file once per process."""
-    import yaml
+    from agent.yaml_data import load_model
 
-    path = path or default_rules_path()
-    try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except FileNotFoundError:
-        raise ConfigError(f"guardrails: rule file {path} is missing") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark else ""
-        raise ConfigError(f"guardrails: {path} is not valid YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
-    try:
-        spec = GuardrailsSpec.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"guardrails: {path.name}: {where}: {first['msg']}") from None
+    spec = load_model(path or default_rules_path(), GuardrailsSpec, "guardrails")
     return RuleSet(spec)

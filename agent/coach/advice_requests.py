@@ -8,7 +8,7 @@ from functools import lru_cache
 from pydantic import BaseModel, Field, field_validator
 
 from agent.resources import prompts_dir
-from agent.yaml_data import load_model
+from agent.yaml_data import check_regexes, load_model
 
 
 class AdviceRequests(BaseModel):
@@ -22,11 +22,7 @@ class AdviceRequests(BaseModel):
     @field_validator("requests", "unsure")
     @classmethod
     def _compiles(cls, v: list[str]) -> list[str]:
-        for phrase in v:
-            try:
-                re.compile(phrase)
-            except re.error as exc:
-                raise ValueError(f"bad phrase {phrase!r}: {exc}") from None
+        check_regexes(v, "phrase")
         return v
 
 

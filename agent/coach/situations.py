@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from agent.resources import corpus_dir, prompts_dir
 from agent.types import Hit
-from agent.yaml_data import load_model
+from agent.yaml_data import check_regexes, load_model
 
 FALLBACK = "general"
 
@@ -41,11 +41,7 @@ class Situation(BaseModel):
     @field_validator("patterns")
     @classmethod
     def _compiles(cls, v: dict[str, float]) -> dict[str, float]:
-        for pattern in v:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"bad pattern {pattern!r}: {exc}") from None
+        check_regexes(v)
         return v
 
     def owns(self, source: str, title: str) -> bool:

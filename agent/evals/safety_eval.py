@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from agent.errors import ConfigError
 
@@ -35,18 +35,9 @@ class _CaseFile(BaseModel):
 
 def load_cases(path: Path) -> list[SafetyCase]:
     """Validated cases from a YAML file; a broken file is one ConfigError line."""
-    import yaml
+    from agent.yaml_data import load_model
 
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-        cases = _CaseFile.model_validate(data).cases
-    except FileNotFoundError:
-        raise ConfigError(f"safety cases: {path} does not exist") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"safety cases: {path} is not valid YAML: {str(exc).splitlines()[0]}") from None
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        raise ConfigError(f"safety cases: {Path(path).name}: {'.'.join(map(str, err['loc']))}: {err['msg']}") from None
+    cases = load_model(path, _CaseFile, "safety cases").cases
     ids = [c.id for c in cases]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
