@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 __all__ = ["after_check_in", "check_document", "check_in_answer", "check_input", "check_output", "check_rules", "make_canary", "neutralize", "safe_reply"]
 
 _REASON_GROUP = re.compile(r"^[a-z_]+/([a-z_]+)")
+_WHO = {"someone_else": "someone_else", "harm_to_others": "others"}  # a crisis group -> its reply; the rest: self
 SHORT_ANSWER_WORDS = 8  # "maybe, sometimes" is an answer; "Maybe he is frustrated about ..." is the next topic
 
 
@@ -132,16 +133,13 @@ def safe_reply(safety: Safety, message: str = "") -> str:
     """The reply for a message the coach must not coach on (crisis, referral, redirect, refusal, repaired output)."""
     replies = load_rules().spec.replies
     group = _group(safety)
+    who = _WHO.get(group, "self")  # crisis and check-in replies are keyed self / others / someone_else
     if safety.action == "check_in":
-        checks = replies.check_in
-        return checks["someone_else"] if group == "someone_else" else checks["others"] \
-            if group == "harm_to_others" else checks["self"]
+        return replies.check_in[who]
     if safety.category == "crisis":
-        if group == "someone_else":
-            return replies.crisis["someone_else"]
-        if group == "harm_to_others":
-            return replies.crisis["others"]
-        reply = replies.crisis["self"]
+        reply = replies.crisis[who]
+        if who != "self":
+            return reply
         language = group.rsplit("_", 1)[-1] if group.startswith("self_harm_") else ""
         if language in replies.crisis_language:
             reply = f"{replies.crisis_language[language]}\n\n{reply}"

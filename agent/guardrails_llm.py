@@ -82,13 +82,6 @@ def read_label(text: str) -> str | None:
     return _known(m.group(1)) if m else _known(text)
 
 
-def _content(reply: Any) -> str:
-    content = getattr(reply, "content", reply)
-    if isinstance(content, list):  # content blocks (Anthropic): keep the text ones
-        return "".join(b.get("text", "") if isinstance(b, dict) else str(b) for b in content)
-    return str(content)
-
-
 def second_opinion(chat_model: Any, message: str, timeout_s: float = TIMEOUT_S) -> str | None:
     """The model's label for `message` (none, self, others, someone_else), or None on any failure or timeout."""
     try:
@@ -112,9 +105,10 @@ def second_opinion(chat_model: Any, message: str, timeout_s: float = TIMEOUT_S) 
         why = "timed out" if worker.is_alive() else type(box.get("error")).__name__
         log.warning("safety second opinion: no answer (%s)", why)
         return None
-    label = read_label(_content(box["reply"]))
+    text = box["reply"].text  # the text blocks of any provider's content, joined
+    label = read_label(text)
     if label is None:
-        log.warning("safety second opinion: unreadable answer %r", _content(box["reply"])[:80])
+        log.warning("safety second opinion: unreadable answer %r", text[:80])
     return label
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from agent.embeddings import embed_query
 from agent.guardrails_bank import (
     FAMILIES,
     ExemplarBank,
@@ -87,9 +88,9 @@ class CrisisScorer:
         """One score per given text, in order."""
         if not units:
             return []
-        if len(units) == 1 and hasattr(self.embedder, "embed_query"):
+        if len(units) == 1:
             # a one-sentence message is also the retrieval query: the cached path lets retrieval reuse this vector
-            vectors = np.asarray(self.embedder.embed_query(units[0]))[None, :]
+            vectors = np.asarray(embed_query(self.embedder, units[0]))[None, :]
         else:
             vectors = self.embedder.embed(units)
         crisis = vectors @ self.crisis.T

@@ -75,6 +75,13 @@ def test_an_injection_inside_the_message_is_sent_as_one_quoted_string():
     assert "Ignore the above" not in system.content
 
 
+def test_content_blocks_are_read_as_their_text():
+    from langchain_core.messages import AIMessage
+
+    blocks = AIMessage(content=[{"type": "text", "text": '{"label": '}, {"type": "text", "text": '"others"}'}])
+    assert second_opinion(RecordingChatModel(script=[blocks]), NEAR, timeout_s=5) == "others"
+
+
 @pytest.mark.parametrize("step", [RuntimeError("HTTP 500"), TimeoutError("slow"), "no idea", '{"label": 3}'])
 def test_any_failure_gives_none(step):
     assert second_opinion(RecordingChatModel(script=[step]), NEAR, timeout_s=5) is None

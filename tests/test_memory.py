@@ -100,9 +100,8 @@ def test_asked_questions_are_in_order_without_duplicates(store):
     assert store.asked_questions(sid) == ["What matters?", "How would you know?"]
 
 
-def test_failed_write_leaves_nothing_half_written(store, monkeypatch):
-    sid = store.create_session("t")
-    store.record_turn(sid, "first", turn())
+def fail_citation_inserts(store, monkeypatch):
+    """Make the store's citation INSERT fail mid-transaction (undo with monkeypatch.undo())."""
     real = store.db.execute
 
     def boom(conn, statement, params=()):
@@ -111,6 +110,12 @@ def test_failed_write_leaves_nothing_half_written(store, monkeypatch):
         return real(conn, statement, params)
 
     monkeypatch.setattr(store.db, "execute", boom)
+
+
+def test_failed_write_leaves_nothing_half_written(store, monkeypatch):
+    sid = store.create_session("t")
+    store.record_turn(sid, "first", turn())
+    fail_citation_inserts(store, monkeypatch)
     with pytest.raises(RuntimeError):
         store.record_turn(sid, "second", turn(citations=[CIT], commitment=Commitment(what="x")))
     monkeypatch.undo()
@@ -125,14 +130,7 @@ def test_a_first_turn_stores_its_session_with_it_or_not_at_all(store, monkeypatc
     sid = store.new_session_id()
     with pytest.raises(SessionNotFound):
         store.get_session(sid)  # an id alone is not a session
-    real = store.db.execute
-
-    def boom(conn, statement, params=()):
-        if statement.startswith("INSERT INTO citations"):
-            raise RuntimeError("disk on fire")
-        return real(conn, statement, params)
-
-    monkeypatch.setattr(store.db, "execute", boom)
+    fail_citation_inserts(store, monkeypatch)
     with pytest.raises(RuntimeError):
         store.record_turn(sid, "Sam ignores my emails", turn(citations=[CIT]), new=True)
     monkeypatch.undo()

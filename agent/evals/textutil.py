@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from agent.coach.grounding import stem  # one stemmer: the coach's grounding and the graders agree on words
+
 # Double quotes, curly quotes, and 'single quotes' whose inner apostrophes are followed by a letter (you're).
 _QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"|‘[^’]*’|(?<![A-Za-z])'(?:[^'\n]|'(?=[A-Za-z]))+'(?![A-Za-z])")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’)]*\s+|\n+")
@@ -44,19 +46,6 @@ def words(text: str) -> list[str]:
 def content_words(text: str) -> set[str]:
     """Lower-cased words that carry meaning (stopwords and very short words dropped), crudely stemmed."""
     return {stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 2}
-
-
-_SUFFIXES = ("ingly", "ings", "ing", "ions", "ion", "ments", "ment", "ness", "ers", "er", "ies",
-             "ied", "ed", "es", "s", "ly", "y")
-
-
-def stem(word: str) -> str:
-    """A tiny suffix stripper: 'delegating', 'delegation' and 'delegate' all become 'delegat'."""
-    for suffix in _SUFFIXES:
-        if len(word) >= len(suffix) + 4 and word.endswith(suffix):
-            word = word[: -len(suffix)]
-            break
-    return word[:-1] if len(word) > 4 and word.endswith("e") else word
 
 
 def questions(text: str) -> list[str]:
