@@ -49,9 +49,9 @@ def _both(fn: Callable[[str], object], items: list[str]) -> dict[str, dict[str, 
 
 
 def main() -> None:
-    from agent.guardrails import check_input, check_output, check_rules, make_canary, neutralize
-    from agent.guardrails_rules import load_rules
-    from agent.guardrails_semantic import semantic_stage
+    from agent.safety.guard import check_input, check_output, check_rules, make_canary, neutralize
+    from agent.safety.rules import load_rules
+    from agent.safety.semantic import semantic_stage
 
     load = os.getloadavg()[0]
     messages = _messages()

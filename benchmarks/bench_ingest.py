@@ -21,13 +21,13 @@ CORPUS = ROOT / "corpus"
 
 
 def _settings(home: Path):
-    from agent.settings import load_settings
+    from agent.core.settings import load_settings
 
     return load_settings(home=home, embedder="minilm", chroma_url="", index_bundled_corpus=False)
 
 
 def _warm(settings) -> float:
-    from agent.embeddings import get_embedder
+    from agent.index.embeddings import get_embedder
 
     started = time.perf_counter()
     get_embedder(settings).embed(["warm up"])
@@ -69,7 +69,7 @@ def phase_ingest(docs: Path, home: Path) -> dict:
 
 def phase_embed(docs: Path, home: Path) -> dict:
     """Chunk the same files (untimed), then time only the model embedding those chunk texts."""
-    from agent.embeddings import get_embedder
+    from agent.index.embeddings import get_embedder
     from agent.ingest.chunking import chunk_document
     from agent.ingest.loaders import load
     from agent.ingest.pipeline import collect_files

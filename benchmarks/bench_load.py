@@ -49,7 +49,7 @@ class WorkerResult:
 
 
 def settings_for(home: Path, embedder: str) -> Any:
-    from agent.settings import load_settings
+    from agent.core.settings import load_settings
 
     return load_settings(home=home, embedder=embedder, provider="offline")
 
@@ -81,7 +81,7 @@ def run_session(coach: Any, result: WorkerResult, seconds: float, offset: int = 
 
 def audit(settings: Any, results: list[WorkerResult]) -> dict[str, int]:
     """Compare each worker's belief with the store: lost, phantom and half-recorded turns."""
-    from agent.memory import open_store
+    from agent.store.memory import open_store
 
     store = open_store(settings)
     lost = phantom = half = 0
@@ -181,7 +181,7 @@ def mode_processes(settings: Any, workers: int, seconds: float, embedder: str) -
 
 
 def doctor(settings: Any) -> dict[str, Any]:
-    from agent.doctor import run_doctor
+    from agent.store.doctor import run_doctor
 
     report = run_doctor(settings)
     return {"healthy": report.healthy, "seconds": round(report.seconds, 3),
@@ -204,7 +204,7 @@ def main() -> None:
         return
     home = args.home or Path(tempfile.mkdtemp(prefix="coach-load-"))
     settings = settings_for(home, args.embedder)
-    from agent.retrieval import open_searcher
+    from agent.index.retrieval import open_searcher
 
     t0 = time.perf_counter()
     open_searcher(settings)  # indexes the bundled corpus once, before any worker starts

@@ -105,13 +105,13 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=5)
     opts = parser.parse_args()
 
-    import agent.guardrails as guards
+    import agent.safety.guard as guards
     from agent.coach.offline import OfflineEngine
     from agent.coach.pipeline import Coach
-    from agent.memory import open_store
-    from agent.retrieval import open_searcher
-    from agent.settings import load_settings
-    from agent.types import CoachTurn
+    from agent.store.memory import open_store
+    from agent.index.retrieval import open_searcher
+    from agent.core.settings import load_settings
+    from agent.core.types import CoachTurn
 
     home = opts.home or Path(tempfile.mkdtemp(prefix="coach-bench-"))
     settings = load_settings(home=home, embedder=opts.embedder, provider="offline")

@@ -6,8 +6,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from agent.settings import Settings, load_settings
-from agent.types import Hit
+from agent.core.settings import Settings, load_settings
+from agent.core.types import Hit
 
 _BUILT: dict[str, Path] = {}
 
@@ -15,7 +15,7 @@ _BUILT: dict[str, Path] = {}
 def built_index() -> Path:
     """A folder holding an index of the bundled corpus, built once per test run."""
     if "index" not in _BUILT:
-        from agent.retrieval import open_searcher
+        from agent.index.retrieval import open_searcher
 
         home = Path(tempfile.mkdtemp(prefix="coach-index-"))
         searcher = open_searcher(load_settings(home=home, embedder="hash"))
@@ -35,8 +35,8 @@ def corpus_hit(source: str, chunk: int = 0, chars: int = 1500) -> Hit:
     """A retrieved passage built from a real bundled corpus note (front matter removed), for engine unit tests."""
     import re
 
-    from agent.resources import corpus_dir
-    from agent.types import Chunk
+    from agent.core.resources import corpus_dir
+    from agent.core.types import Chunk
 
     raw = (corpus_dir() / source).read_text(encoding="utf-8")
     title = re.search(r"^title: (.*)$", raw, re.M).group(1)

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from agent.index import Index
-from agent.retrieval import HybridSearcher
-from agent.types import Chunk
+from agent.index.generations import Index
+from agent.index.retrieval import HybridSearcher
+from agent.core.types import Chunk
 
 
 def make_chunks(source: str, paragraphs: list[str], title: str = "") -> list[Chunk]:
@@ -96,8 +96,8 @@ def case_generations_are_collected(settings: Any, root: Path) -> None:
 def case_unchanged_chunks_are_copied_not_embedded(
     settings: Any, root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from agent import index as index_mod
-    from agent.embeddings import get_embedder
+    from agent.index import generations as index_mod
+    from agent.index.embeddings import get_embedder
 
     real = get_embedder(settings)
     seen: list[str] = []

@@ -7,7 +7,7 @@ import pytest
 from agent.coach.advice_requests import asks_for_advice, load_requests, request_or_unsure_pattern
 from agent.coach.offers import substantive
 from agent.coach.reading import asks, goal_of
-from agent.errors import ConfigError
+from agent.core.errors import ConfigError
 
 # Phrases that used to live only in reading.ASKS, and only in offers._REQUEST.
 FROM_READING = ["What should I say to her", "What do I do now", "Any advice on this", "Can you suggest a way in",

@@ -13,9 +13,9 @@ import pytest
 from typer.testing import CliRunner
 
 from agent.cli.main import app
-from agent.index import ChromaUnavailable, Index
-from agent.retrieval import HybridSearcher
-from agent.settings import load_settings
+from agent.index.generations import ChromaUnavailable, Index
+from agent.index.retrieval import HybridSearcher
+from agent.core.settings import load_settings
 from tests.conftest import require
 from tests.index_cases import CASES, FEEDBACK, PEERS, own_collections, run_case, upsert
 
@@ -158,8 +158,7 @@ def test_a_server_that_dies_mid_apply_leaves_the_old_generation_live(own_server,
 def test_a_hung_server_times_out_with_one_line(own_server, tmp_path, monkeypatch):
     import signal
 
-    from agent import chroma_link
-
+    from agent.index import chroma_link
     box, url, _ = own_server
     monkeypatch.setenv("COACH_CHROMA_URL", url)
     monkeypatch.setattr(chroma_link, "CHROMA_TIMEOUT_S", 1.0)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from agent.ingest.chunking import chunk_document, sections
 from agent.ingest.loaders import Document, load
-from agent.tokens import count_tokens
+from agent.core.tokens import count_tokens
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

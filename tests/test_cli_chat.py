@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from agent.cli.main import app
-from agent.types import CoachTurn
+from agent.core.types import CoachTurn
 from tests.coach_helpers import home_with_corpus
 
 PEER = "My peer in finance, Priya, keeps blocking my budget requests."

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.types import CoachTurn
+from agent.core.types import CoachTurn
 from tests.coach_helpers import home_with_corpus
 from tests.conftest import ROOT
 from tests.conftest_llm import llama_server  # noqa: F401  (session fixture)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agent.embeddings import (
+from agent.index.embeddings import (
     DIM,
     HashEmbedder,
     MiniLMEmbedder,
@@ -13,8 +13,8 @@ from agent.embeddings import (
     embedder_by_name,
     get_embedder,
 )
-from agent.errors import ConfigError
-from agent.settings import load_settings
+from agent.core.errors import ConfigError
+from agent.core.settings import load_settings
 
 
 def test_hash_embedder_is_deterministic_normalised_and_word_sensitive():
@@ -91,7 +91,7 @@ def test_minilm_batches_give_the_same_vectors_as_single_calls(minilm):
 
 
 def test_long_texts_go_in_smaller_batches_and_every_row_once():
-    from agent.embeddings import BATCH, BATCH_BUDGET, _batches
+    from agent.index.embeddings import BATCH, BATCH_BUDGET, _batches
 
     lengths = np.array([256] * 20 + [12] * 50 + [100] * 5)
     groups = _batches(lengths)
@@ -104,7 +104,7 @@ def test_long_texts_go_in_smaller_batches_and_every_row_once():
 
 
 def test_query_cache_is_lru_and_hands_out_read_only_vectors():
-    from agent.embeddings import QueryCache
+    from agent.index.embeddings import QueryCache
 
     cache = QueryCache(size=2)
     a = cache.put("a", np.ones(DIM, np.float32))
@@ -118,7 +118,7 @@ def test_query_cache_is_lru_and_hands_out_read_only_vectors():
 
 
 def test_embed_query_helper_falls_back_to_embed_for_plain_embedders():
-    from agent.embeddings import embed_query
+    from agent.index.embeddings import embed_query
 
     class Plain:
         name, dim = "plain", DIM
@@ -142,8 +142,8 @@ def test_minilm_single_query_path_matches_the_batch_path_and_caches(minilm):
 
 
 def test_search_embeds_the_query_through_the_cached_single_path(tmp_path):
-    from agent.index import Index
-    from agent.retrieval import HybridSearcher
+    from agent.index.generations import Index
+    from agent.index.retrieval import HybridSearcher
     from tests.index_cases import FEEDBACK, upsert
 
     settings = load_settings(index_bundled_corpus=False)
@@ -170,8 +170,8 @@ def test_search_embeds_the_query_through_the_cached_single_path(tmp_path):
 
 def test_minilm_tolerates_lone_surrogates():
     """Undecodable argv bytes arrive as lone surrogates; they must not crash the tokenizer."""
-    from agent.embeddings import get_embedder
-    from agent.settings import load_settings
+    from agent.index.embeddings import get_embedder
+    from agent.core.settings import load_settings
 
     emb = get_embedder(load_settings(embedder="minilm"))
     q = emb.embed_query("\udcff my team ignores me")

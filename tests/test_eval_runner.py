@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.errors import ConfigError
+from agent.core.errors import ConfigError
 from agent.evals.asserts import evaluate
 from agent.evals.cases import Assertion, Case, load_suite
 from agent.evals.gate import Threshold, check
@@ -17,8 +17,8 @@ from agent.evals.report import write_reports
 from agent.evals.runner import RunOptions
 from agent.evals.targets import Target
 from agent.evals.transcript import transcript_of
-from agent.settings import load_settings
-from agent.types import CoachTurn
+from agent.core.settings import load_settings
+from agent.core.types import CoachTurn
 from tests.fakes import RecordingChatModel
 
 SETTINGS = {"software", "healthcare", "retail", "public sector", "clinic", "factory"}
@@ -172,7 +172,7 @@ def test_offline_run_grades_every_case_and_writes_reports(small_root, tmp_path):
     data = json.loads(paths["json"].read_text(encoding="utf-8"))
     assert data["passed"] is False and data["missed"] == [result.gate[1].line()]
     assert "coaching.one_question_share" in data["variants"]["offline/default"]["metrics"]
-    from agent.eval_view import view_report  # the UI's reader understands the report
+    from agent.evals.view import view_report  # the UI's reader understands the report
 
     view = view_report(data)
     row = next(r for r in view.rows if r.metric == "coaching.case_pass_rate")
@@ -211,12 +211,12 @@ def llm_fake(tools: bool) -> RecordingChatModel:
 @pytest.mark.parametrize("tools", [True, False])
 def test_record_then_replay_through_the_coach_gives_identical_transcripts(small_root, tmp_path, monkeypatch, tools):
     fake = llm_fake(tools)
-    monkeypatch.setattr("agent.providers.build_chat_model", lambda settings: fake)
+    monkeypatch.setattr("agent.providers.factory.build_chat_model", lambda settings: fake)
     o = opts(small_root, suites=["coaching"], target=Target(provider="openai", model="gpt-test"),
              cassettes=tmp_path / "cassettes", repeat=2)
     recorded = run_eval(o.model_copy(update={"record": True}), load_settings(), thresholds={})
     assert (tmp_path / "cassettes" / "openai-gpt-test.jsonl").is_file() and len(fake.calls) >= 6
-    monkeypatch.setattr("agent.providers.build_chat_model", lambda settings: pytest.fail("replay built a model"))
+    monkeypatch.setattr("agent.providers.factory.build_chat_model", lambda settings: pytest.fail("replay built a model"))
     replayed = run_eval(o, load_settings(), thresholds={})
 
     def replies(result):
@@ -247,7 +247,7 @@ def test_judge_scores_land_in_suite_metrics_with_spread(small_root, tmp_path, mo
     answers = iter(['{"form": 4, "socratic": 3, "grounded": 4, "non_leading": 5}',
                     '{"form": 2, "socratic": 3, "grounded": 4, "non_leading": 5}'] * 10)
     fake = RecordingChatModel(default=lambda messages: next(answers))
-    monkeypatch.setattr("agent.providers.build_chat_model", lambda settings: fake)
+    monkeypatch.setattr("agent.providers.factory.build_chat_model", lambda settings: fake)
     o = opts(small_root, suites=["coaching"], judge=True, judge_provider="openai", judge_repeats=2, record=True,
              cassettes=tmp_path / "cassettes")
     run = run_eval(o, load_settings(), thresholds={}).suites[0]

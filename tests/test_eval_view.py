@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from agent.eval_view import ReportError, find_reports, load_report, parse_report, view_report
+from agent.evals.view import ReportError, find_reports, load_report, parse_report, view_report
 
 
 def test_variants_with_thresholds_and_directions():

@@ -14,12 +14,12 @@ from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
 from agent.coach.pipeline import Coach
-from agent.errors import CoachError, ConfigError
-from agent.index import Index
+from agent.core.errors import CoachError, ConfigError
+from agent.index.generations import Index
 from agent.ingest.loaders import KINDS, load
 from agent.ingest.pipeline import ingest_paths
-from agent.settings import load_settings
-from agent.uploads import save_uploads
+from agent.core.settings import load_settings
+from agent.library.uploads import save_uploads
 from tests.coach_helpers import home_with_corpus
 
 FAST = hyp_settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,

@@ -7,7 +7,7 @@ import pytest
 from agent.evals import graders as g
 from agent.evals import graders_outcome as o
 from agent.evals.transcript import Exchange, Transcript, transcript_of
-from agent.types import Chunk, Citation, CoachTurn, Commitment, Hit, Opener, Safety
+from agent.core.types import Chunk, Citation, CoachTurn, Commitment, Hit, Opener, Safety
 
 USER = "My peer on the platform team keeps pushing back on everything I propose and I'm tired of it."
 
@@ -323,7 +323,7 @@ def test_judge_repeats_show_spread_and_count_unreadable_answers():
 
 
 def test_judge_prompt_is_valid_data_and_renders_both_variables():
-    from agent.prompts import load_prompt
+    from agent.core.prompts import load_prompt
 
     spec = load_prompt("judge")
     system, user = spec.render(transcript="PERSON: hi", passages="(none)")

@@ -8,18 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from agent.errors import ConfigError
-from agent.guardrails import check_document, check_input, check_output, make_canary, neutralize, safe_reply
-from agent.guardrails_leaks import MARK
-from agent.guardrails_rules import default_rules_path, load_rules
-from agent.guardrails_text import fold, osa_distance, squeeze
-from agent.types import Safety
+from agent.core.errors import ConfigError
+from agent.safety.guard import check_document, check_input, check_output, make_canary, neutralize, safe_reply
+from agent.safety.leaks import MARK
+from agent.safety.rules import default_rules_path, load_rules
+from agent.safety.text import fold, osa_distance, squeeze
+from agent.core.types import Safety
 
 
 @pytest.fixture(autouse=True)
 def rules_only(monkeypatch):
     """These tests pin the keyword rules; the meaning-based stage has its own (tests/test_guardrails_semantic.py)."""
-    monkeypatch.setattr("agent.guardrails_semantic.semantic_assess", lambda message, ruled_out=None: (None, None))
+    monkeypatch.setattr("agent.safety.semantic.semantic_assess", lambda message, ruled_out=None: (None, None))
 
 
 def category(message: str) -> str:

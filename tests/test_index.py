@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from agent.errors import ConfigError, IndexMissing, IngestError
-from agent.index import Index
-from agent.retrieval import HybridSearcher
-from agent.settings import load_settings
+from agent.core.errors import ConfigError, IndexMissing, IngestError
+from agent.index.generations import Index
+from agent.index.retrieval import HybridSearcher
+from agent.core.settings import load_settings
 from tests.index_cases import CASES, FEEDBACK, PEERS, make_chunks, run_case, upsert
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,7 +78,7 @@ def test_searching_with_another_embedder_is_refused(settings):
 def test_collection_metadata_names_the_embedder(settings):
     index = Index.open(settings)
     index.apply(upsert("feedback.md", FEEDBACK))
-    from agent.embeddings import get_embedder
+    from agent.index.embeddings import get_embedder
 
     col = index.collection(index.generation, get_embedder(settings))
     assert col.metadata["embedder"] == "hash-ngram-384"
@@ -90,8 +90,8 @@ def test_collection_metadata_names_the_embedder(settings):
 KILLER = textwrap.dedent("""
     import os, signal, sys
     sys.path.insert(0, {root!r})
-    from agent.index import Index
-    from agent.settings import load_settings
+    from agent.index.generations import Index
+    from agent.core.settings import load_settings
     from tests.index_cases import upsert, DELEGATION
     point = sys.argv[1]
     die = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)
@@ -102,7 +102,7 @@ KILLER = textwrap.dedent("""
         real = Index._set_current
         Index._set_current = lambda self, name: (real(self, name), die())
     elif point == "write_files":
-        import agent.generation_writer as w
+        import agent.index.generation_writer as w
         w.GenerationWriter.finish = die
     progress = die if point == "embedding" else None
     index.apply(upsert("delegation.md", DELEGATION * 40), progress=progress)
@@ -143,8 +143,8 @@ def test_kill_9_during_apply_leaves_a_whole_usable_index(settings, tmp_path, poi
 READER = textwrap.dedent("""
     import json, pathlib, sys
     sys.path.insert(0, {root!r})
-    from agent.retrieval import open_searcher
-    from agent.settings import load_settings
+    from agent.index.retrieval import open_searcher
+    from agent.core.settings import load_settings
     s = open_searcher(load_settings())
     stop = pathlib.Path(sys.argv[1])
     s.search("warm up", k=1)  # imports chromadb and opens the collection before the writer starts

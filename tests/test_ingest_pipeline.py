@@ -9,9 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from agent.cli import app
-from agent.index import Index
+from agent.index.generations import Index
 from agent.ingest.pipeline import collect_files, ingest_paths
-from agent.settings import load_settings
+from agent.core.settings import load_settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -134,7 +134,7 @@ def test_failed_apply_leaves_the_previous_generation(corpus, monkeypatch):
     before = Index.open(settings).sources()
     for i in range(40):
         (corpus / f"extra{i}.md").write_text(f"# Extra {i}\n\n" + "A sentence about peers and trust. " * 60)
-    import agent.index_writer as writer
+    import agent.index.writer as writer
 
     real_add = writer.GenerationBuilder._add
     calls = []

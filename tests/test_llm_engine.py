@@ -11,11 +11,11 @@ from agent.coach.engine import Engine, EngineInput, EngineOutput, HistoryItem
 from agent.coach.llm_engine import FALLBACK_REPLY, LLMEngine
 from agent.coach.llm_prompt import prompt_tokens
 from agent.coach.parsing import ReplyStreamer, extract_json, last_question
-from agent.errors import ProviderError
-from agent.memory import open_store
-from agent.retry import RetryPolicy
-from agent.settings import load_settings
-from agent.types import Chunk, Commitment, Hit
+from agent.core.errors import ProviderError
+from agent.store.memory import open_store
+from agent.providers.retry import RetryPolicy
+from agent.core.settings import load_settings
+from agent.core.types import Chunk, Commitment, Hit
 from tests.fakes import VALID_REPLY, RecordingChatModel, json_reply
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.errors import IngestError
+from agent.core.errors import IngestError
 from agent.ingest.loaders import Document, FileRejected, load
 
 FIXTURES = Path(__file__).parent / "fixtures"

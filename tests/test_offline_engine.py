@@ -12,8 +12,8 @@ from agent.coach.questions import is_open_question, load_bank, normalise, render
 from agent.coach.quotes import quoted_phrases, shift_pronouns
 from agent.coach.reflect import COMPLEX, reflect
 from agent.coach.situations import load_situations
-from agent.errors import ConfigError
-from agent.types import Commitment
+from agent.core.errors import ConfigError
+from agent.core.types import Commitment
 from tests.coach_helpers import home_with_corpus
 
 ROLE = "I just got promoted to lead my old team and now my team stopped coming to me for help."
@@ -22,7 +22,7 @@ PEER = "My peer in finance, Priya, keeps blocking my budget requests and I'm fru
 
 @pytest.fixture
 def search(coach_home):
-    from agent.retrieval import open_searcher
+    from agent.index.retrieval import open_searcher
 
     searcher = open_searcher(home_with_corpus(coach_home))
     return lambda q: searcher.search(q, k=4)
@@ -59,7 +59,7 @@ def test_a_closed_question_in_the_bank_is_a_config_error(tmp_path):
 
 
 def _bank_path():
-    from agent.resources import prompts_dir
+    from agent.core.resources import prompts_dir
 
     return prompts_dir() / "question_bank.yaml"
 

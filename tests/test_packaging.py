@@ -42,7 +42,7 @@ def test_installed_wheel_coaches_from_another_folder(wheel, tmp_path):
     elsewhere.mkdir()
     env = {**os.environ, "PYTHONPATH": str(target), "COACH_HOME": str(tmp_path / "home"), "COACH_EMBEDDER": "hash"}
     probe = subprocess.run(
-        [sys.executable, "-c", "import agent, agent.resources as r; print(agent.__file__); print(r.corpus_dir())"],
+        [sys.executable, "-c", "import agent, agent.core.resources as r; print(agent.__file__); print(r.corpus_dir())"],
         cwd=elsewhere, env=env, capture_output=True, text=True, timeout=60, check=True)
     module_file, corpus = probe.stdout.split()
     assert module_file.startswith(str(target)) and corpus.startswith(str(target))
@@ -51,7 +51,7 @@ def test_installed_wheel_coaches_from_another_folder(wheel, tmp_path):
          "I was promoted to lead my old teammates and I miss doing the real work"],
         cwd=elsewhere, env=env, capture_output=True, text=True, timeout=240)
     assert ask.returncode == 0, ask.stderr
-    from agent.types import CoachTurn
+    from agent.core.types import CoachTurn
 
     turn = CoachTurn.model_validate_json(ask.stdout)
     assert turn.reply and turn.citations

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from agent.memory import PeerRecord
-from agent.openers import detect_stance, extract_peer
-from agent.peers import chart_rows, ranked, situation_for
+from agent.store.memory import PeerRecord
+from agent.coach.openers import detect_stance, extract_peer
+from agent.peers.map import chart_rows, ranked, situation_for
 
 DANA = PeerRecord(
     id=1,

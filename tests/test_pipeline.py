@@ -11,9 +11,9 @@ from agent.coach.history import history_tokens, trim_history
 from agent.coach.offline import OfflineEngine
 from agent.coach.pipeline import Coach, MessageError
 from agent.coach.questions import is_open_question, normalise
-from agent.errors import ProviderError, SessionNotFound
-from agent.memory import StoredMessage
-from agent.types import CoachTurn
+from agent.core.errors import ProviderError, SessionNotFound
+from agent.store.memory import StoredMessage
+from agent.core.types import CoachTurn
 from tests.coach_helpers import home_with_corpus
 from tests.fakes import RecordingChatModel, json_reply
 
@@ -48,7 +48,7 @@ def settings(coach_home):
 
 @pytest.fixture
 def spy(settings):
-    from agent.retrieval import open_searcher
+    from agent.index.retrieval import open_searcher
 
     return SpySearcher(open_searcher(settings))
 
@@ -89,7 +89,7 @@ def test_citations_outside_this_turns_hits_are_dropped(settings, spy):
 
 
 def test_crisis_turn_skips_retrieval_and_coaching(coach, spy):
-    from agent.guardrails import safe_reply
+    from agent.safety.guard import safe_reply
 
     turn = coach.turn(None, "I can't go on, I want to kill myself.")
     assert turn.safety.category == "crisis" and turn.safety.action == "crisis_resources"

@@ -8,8 +8,8 @@ import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel
 
-from agent.errors import ConfigError
-from agent.prompts import PromptSpec, fill, list_variants, load_prompt
+from agent.core.errors import ConfigError
+from agent.core.prompts import PromptSpec, fill, list_variants, load_prompt
 from tests.fakes import RecordingChatModel, json_reply
 
 ALL_VARS = dict(message="My peer ignores my emails.", history="(none)", passages="(none)", phase="goal",

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from agent.coach.llm_engine import LLMEngine
-from agent.errors import ConfigError, ProviderError
-from agent.providers import build_chat_model, build_engine
-from agent.retry import Fault, RetryPolicy, call_with_retry, classify, stream_with_retry
-from agent.settings import load_settings
+from agent.core.errors import ConfigError, ProviderError
+from agent.providers.factory import build_chat_model, build_engine
+from agent.providers.retry import Fault, RetryPolicy, call_with_retry, classify, stream_with_retry
+from agent.core.settings import load_settings
 from tests.fakes import RecordingChatModel
 
 
@@ -171,9 +171,9 @@ def test_stream_retries_only_before_the_first_item():
 def test_llamacpp_window_fits_budget_and_a_re_ask_and_overflow_is_one_line(tmp_path):
     from langchain_core.messages import HumanMessage
 
-    from agent.errors import ProviderError
-    from agent.providers import REPAIR_HEADROOM, build_chat_model
-    from agent.providers_llamacpp import LocalLlamaChat
+    from agent.core.errors import ProviderError
+    from agent.providers.factory import REPAIR_HEADROOM, build_chat_model
+    from agent.providers.llamacpp import LocalLlamaChat
 
     gguf = tmp_path / "m.gguf"
     gguf.write_bytes(b"GGUF")

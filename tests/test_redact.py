@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.redact import EMAIL_MARK, NAME_MARK, PHONE_MARK, redact, redact_emails, redact_phones
+from agent.brief.redact import EMAIL_MARK, NAME_MARK, PHONE_MARK, redact, redact_emails, redact_phones
 
 
 @pytest.mark.parametrize(

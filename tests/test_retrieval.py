@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agent.errors import ConfigError
-from agent.index import Index
-from agent.retrieval import HybridSearcher, mmr, open_searcher, rrf
-from agent.settings import load_settings
-from agent.types import Chunk
+from agent.core.errors import ConfigError
+from agent.index.generations import Index
+from agent.index.retrieval import HybridSearcher, mmr, open_searcher, rrf
+from agent.core.settings import load_settings
+from agent.core.types import Chunk
 from tests.index_cases import DELEGATION, FEEDBACK, PEERS, make_chunks, upsert
 
 
@@ -118,7 +118,7 @@ def test_heavily_overlapping_spans_of_one_source_count_once(settings):
 
 def test_open_searcher_indexes_the_bundled_corpus_once():
     from agent.ingest.pipeline import collect_files
-    from agent.resources import corpus_dir
+    from agent.core.resources import corpus_dir
 
     settings = load_settings()
     searcher = open_searcher(settings)
@@ -136,7 +136,7 @@ def test_open_searcher_leaves_an_empty_index_empty_when_told(settings):
 
 
 def test_langchain_retriever_returns_documents_with_citation_metadata(searcher):
-    from agent.retrieval import CoachRetriever
+    from agent.index.retrieval import CoachRetriever
 
     docs = CoachRetriever(searcher=searcher, k=2).invoke("sponsors speak up for you")
     assert len(docs) == 2

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from agent.errors import ConfigError
+from agent.core.errors import ConfigError
 from agent.evals.safety_eval import evaluate, load_cases
-from agent.resources import evals_dir
+from agent.core.resources import evals_dir
 
 SAFETY = evals_dir() / "safety"
 REFERRALS = ("harassment", "discrimination", "legal", "medical")
@@ -23,7 +23,7 @@ def result() -> dict:
 @pytest.fixture
 def rules_only(monkeypatch):
     """The keyword rules alone: the scorer's arithmetic must not depend on the model."""
-    monkeypatch.setattr("agent.guardrails_semantic.semantic_assess", lambda message, ruled_out=None: (None, None))
+    monkeypatch.setattr("agent.safety.semantic.semantic_assess", lambda message, ruled_out=None: (None, None))
 
 
 # Dev = every case the rules, exemplar banks and cut-offs were built or fixed on (redteam.yaml, ordinary.yaml).
@@ -77,7 +77,7 @@ def test_case_files_cover_what_the_issue_asks_for():
 
 
 def test_held_out_cases_are_not_in_the_exemplar_banks():
-    from agent.guardrails_bank import load_bank
+    from agent.safety.bank import load_bank
 
     bank = load_bank()
     texts = {t.casefold() for ts in bank.crisis.values() for t in ts} | {t.casefold() for t in bank.contrast}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from agent.errors import ConfigError
-from agent.settings import load_settings
+from agent.core.errors import ConfigError
+from agent.core.settings import load_settings
 
 
 def test_home_from_env_points_everything_at_one_dir(coach_home):

@@ -6,8 +6,8 @@ import pytest
 
 from agent.coach.grow import extract_commitment, gives_permission, next_phase, phase_run, wants_advice
 from agent.coach.situations import detect, is_peer, load_situations
-from agent.errors import ConfigError
-from agent.types import Chunk, Hit
+from agent.core.errors import ConfigError
+from agent.core.types import Chunk, Hit
 
 
 def hit(source: str, text: str = "Some passage text about leading people.", title: str = "A note") -> Hit:

@@ -55,8 +55,8 @@ def no_corpus(monkeypatch):
 @pytest.fixture
 def stored_session():
     """The sample session, written through the real store the UI opens."""
-    from agent.memory import open_store
-    from agent.settings import load_settings
+    from agent.store.memory import open_store
+    from agent.core.settings import load_settings
 
     store = open_store(load_settings())
     sid = peer_session(store)
@@ -65,7 +65,7 @@ def stored_session():
 
 
 def test_chat_reply_has_citation_expander_and_phase(tmp_path):
-    from agent.settings import load_settings
+    from agent.core.settings import load_settings
 
     index_with_peer_note(load_settings(), tmp_path)
     at = app()
@@ -94,7 +94,7 @@ def test_model_output_and_documents_render_as_text(monkeypatch):
 
 
 def test_crisis_turn_is_a_clear_callout_with_resources(no_corpus):
-    from agent.guardrails import check_input, safe_reply
+    from agent.safety.guard import check_input, safe_reply
 
     message = "I want to end my life, I cannot go on."
     at = app()
@@ -109,7 +109,7 @@ def test_crisis_turn_is_a_clear_callout_with_resources(no_corpus):
 
 
 def test_passage_with_markup_is_escaped_inside_the_highlight():
-    from agent.passages import PassageView, highlighted_html
+    from agent.library.passages import PassageView, highlighted_html
 
     out = highlighted_html(PassageView(before="a <b>", passage=XSS, after="</div><script>x</script>"))
     assert (
@@ -197,8 +197,8 @@ def test_peer_add_draws_chart_and_drafts_openers():
     assert {"name": "Dana", "vital": 5, "quality": 2, "trust": 2, "stance": "Anti-sponsor"}.items() <= next(
         v for v in values if v.get("name") == "Dana"
     ).items()
-    from agent.memory import open_store
-    from agent.settings import load_settings
+    from agent.store.memory import open_store
+    from agent.core.settings import load_settings
 
     assert [p.name for p in open_store(load_settings()).list_peers()] == ["Dana"]
     next(b for b in at.button if b.label == "Draft conversation openers").click().run()
@@ -276,8 +276,8 @@ def test_sidebar_says_the_coach_is_not_a_crisis_service(no_corpus):
 
 
 def test_check_in_turn_is_a_callout_with_its_one_question(no_corpus, monkeypatch):
-    import agent.guardrails_semantic as semantic
-    from agent.guardrails_semantic import SemanticHit
+    import agent.safety.semantic as semantic
+    from agent.safety.semantic import SemanticHit
 
     near = SemanticHit("roof", "self_harm", "an exemplar", 0.47, 0.1)
     monkeypatch.setattr(semantic, "semantic_assess", lambda message, ruled_out=None: (None, near))

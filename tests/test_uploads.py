@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.uploads import safe_name, save_uploads
+from agent.library.uploads import safe_name, save_uploads
 
 
 @pytest.mark.parametrize(

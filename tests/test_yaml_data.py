@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel, model_validator
 
-from agent.errors import ConfigError
-from agent.yaml_data import load_model
+from agent.core.errors import ConfigError
+from agent.core.yaml_data import load_model
 
 
 class Pair(BaseModel):

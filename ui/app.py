@@ -6,7 +6,7 @@ import components
 import state
 import streamlit as st
 
-from agent.passages import escape_markdown as esc
+from agent.library.passages import escape_markdown as esc
 
 WELCOME = (
     "Tell me about a leadership situation on your mind: a new role, a peer relationship, a team that "
@@ -33,7 +33,7 @@ def chat_page() -> None:
         index = state.index()
         sid = st.session_state.session_id
         if sid:
-            from agent.errors import SessionNotFound
+            from agent.core.errors import SessionNotFound
 
             try:
                 history = state.store().history(sid)

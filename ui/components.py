@@ -7,8 +7,8 @@ from typing import Any
 import state
 import streamlit as st
 
-from agent.passages import escape_markdown as esc
-from agent.passages import highlighted_html, passage_view, safe_link
+from agent.library.passages import escape_markdown as esc
+from agent.library.passages import highlighted_html, passage_view, safe_link
 
 GROW = ("goal", "reality", "options", "will")
 GROW_LABELS = {"goal": "Goal", "reality": "Reality", "options": "Options", "will": "Will", "closed": "Closed"}
@@ -106,7 +106,7 @@ def _forget_key() -> None:
 
 def provider_settings() -> None:
     """Provider, model, base URL and key; the key is kept only in memory, as a SecretStr."""
-    from agent.settings import PROVIDERS
+    from agent.core.settings import PROVIDERS
 
     for name in ("provider", "model", "base_url"):
         st.session_state.setdefault(f"_w_{name}", st.session_state[name])

@@ -33,8 +33,8 @@ def init_state() -> None:
 @contextlib.contextmanager
 def friendly_errors(where: str = "") -> Iterator[None]:
     """Show expected failures as one st.error line and anything else generically, never a traceback."""
-    from agent.errors import CoachError
-    from agent.passages import escape_markdown
+    from agent.core.errors import CoachError
+    from agent.library.passages import escape_markdown
 
     try:
         yield
@@ -47,7 +47,7 @@ def friendly_errors(where: str = "") -> Iterator[None]:
 
 def current_settings():
     """Settings from COACH_* env/config with the sidebar's choices on top; the key stays a SecretStr."""
-    from agent.settings import load_settings
+    from agent.core.settings import load_settings
 
     init_state()
     key: SecretStr | None = st.session_state.api_key
@@ -81,14 +81,14 @@ _DATA_FIELDS = (
 # st.cache_resource hashes only arguments without a leading underscore, so the fingerprint is the whole key.
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _store_by_key(key: str, _settings: Any):
-    from agent.memory import open_store
+    from agent.store.memory import open_store
 
     return open_store(_settings)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _searcher_by_key(key: str, _settings: Any):
-    from agent.retrieval import open_searcher
+    from agent.index.retrieval import open_searcher
 
     return open_searcher(_settings)
 

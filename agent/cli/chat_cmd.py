@@ -68,7 +68,7 @@ def render_openers(console: Any, openers: list[Any]) -> None:
 
 def stream_one(console: Any, coach: Any, session: str | None, message: str) -> Any:
     """Print the reply as it streams, then the extras; returns the CoachTurn."""
-    from agent.types import CoachTurn
+    from agent.core.types import CoachTurn
 
     console.print("[bold green]coach>[/bold green] ", end="")
     shown = ""
@@ -89,7 +89,7 @@ def stream_one(console: Any, coach: Any, session: str | None, message: str) -> A
 
 def _command(console: Any, coach: Any, line: str, state: dict[str, Any]) -> bool:
     """Run one /command; False means quit."""
-    from agent.errors import ConfigError
+    from agent.core.errors import ConfigError
 
     name, _, arg = line.partition(" ")
     arg = arg.strip()
@@ -144,7 +144,7 @@ def register(app: typer.Typer) -> None:
         """An interactive coaching session; /help lists the commands."""
         from rich.console import Console
 
-        from agent.errors import CoachError
+        from agent.core.errors import CoachError
 
         console = Console()
         coach = _coach(provider, model, base_url)

@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 import typer
 
-from agent.errors import CoachError
+from agent.core.errors import CoachError
 
 
 def fail(message: str, code: int = 2) -> None:
@@ -35,6 +35,6 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def settings_from(**overrides: Any):
     """Load settings with CLI options layered over env and config; None means 'not given'."""
-    from agent.settings import load_settings
+    from agent.core.settings import load_settings
 
     return load_settings(**overrides)

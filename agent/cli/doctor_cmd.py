@@ -22,7 +22,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Check the index and the session store; exit 0 when healthy (after --repair), 1 otherwise."""
         from agent.cli.common import settings_from
-        from agent.doctor import run_doctor
+        from agent.store.doctor import run_doctor
 
         report = run_doctor(settings_from(), repair=repair, index_path=index)
         if as_json:

@@ -66,9 +66,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Find the passages that best match QUERY (dense + BM25, fused)."""
         from agent.cli.common import settings_from
-        from agent.errors import ConfigError, IndexMissing
-        from agent.index import Index
-        from agent.retrieval import MODES, HybridSearcher, open_searcher
+        from agent.core.errors import ConfigError, IndexMissing
+        from agent.index.generations import Index
+        from agent.index.retrieval import MODES, HybridSearcher, open_searcher
 
         if mode not in MODES:
             raise ConfigError(f"unknown --mode {mode!r}; choose one of {', '.join(MODES)}")

@@ -20,7 +20,7 @@ commitments_app = typer.Typer(help="What you committed to, and marking it done."
 
 
 def _store() -> Any:
-    from agent.memory import open_store
+    from agent.store.memory import open_store
 
     return open_store(settings_from())
 
@@ -100,7 +100,7 @@ def sessions_export(session_id: str = typer.Argument(..., help="The session id (
                     fmt: str = typer.Option("md", "--format", "-f", help="md (readable transcript) or json."),
                     out: Path | None = typer.Option(None, "--out", "-o", help="Write to this file.")) -> None:
     """Export a session as Markdown or JSON, to stdout or a file."""
-    from agent.errors import ConfigError
+    from agent.core.errors import ConfigError
 
     if fmt not in ("md", "markdown", "json"):
         raise ConfigError(f"unknown format {fmt!r}: use md or json")

@@ -11,7 +11,7 @@ def streamlit_command(port: int, address: str = "127.0.0.1") -> list[str]:
     """The argv that serves the app: local only, headless, no usage statistics."""
     import sys
 
-    from agent.resources import ui_dir
+    from agent.core.resources import ui_dir
 
     app = ui_dir() / "app.py"
     if not app.is_file():
@@ -43,7 +43,7 @@ def register(app: typer.Typer) -> None:
         """Open the coach in your browser (Streamlit, on 127.0.0.1)."""
         import subprocess
 
-        from agent.settings import load_settings
+        from agent.core.settings import load_settings
 
         load_settings()  # a broken config is one clear line here, not a traceback in the browser
         cmd = streamlit_command(port, address)

@@ -7,8 +7,8 @@ from functools import lru_cache
 
 from pydantic import BaseModel, Field, field_validator
 
-from agent.resources import prompts_dir
-from agent.yaml_data import check_regexes, load_model
+from agent.core.resources import prompts_dir
+from agent.core.yaml_data import check_regexes, load_model
 
 
 class AdviceRequests(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent.prompts import PromptSpec
+from agent.core.prompts import PromptSpec
 
 
 def descriptions(schema: Any) -> list[str]:
@@ -27,7 +27,7 @@ def instruction_text(spec: PromptSpec, tool_schema: dict[str, Any] | None = None
 
 def scrub(value: Any, instructions: str) -> Any:
     """value (parsed model output) with sentences that repeat the prompt's format text removed from every string."""
-    from agent.guardrails_leaks import strip_echoes
+    from agent.safety.leaks import strip_echoes
 
     if isinstance(value, str):
         return strip_echoes(value, instructions)[0]

@@ -6,7 +6,7 @@ from typing import Iterator, Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
 
-from agent.types import Commitment, Hit, Opener, Phase
+from agent.core.types import Commitment, Hit, Opener, Phase
 
 
 class HistoryItem(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from agent.coach.situations import Situation
-from agent.types import Hit
+from agent.core.types import Hit
 
 _STOP = set("""
 a an the and or but so of to in on at for with from by as is are was were be been being it its this

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from agent.coach.questions import template_of
-from agent.types import Commitment, Phase
+from agent.core.types import Commitment, Phase
 
 ORDER: tuple[Phase, ...] = ("goal", "reality", "options", "will")
 # How many questions a phase gets before the conversation moves on, unless the person moves it sooner.

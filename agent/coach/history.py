@@ -6,7 +6,7 @@ from functools import lru_cache
 from typing import Any, Sequence
 
 from agent.coach.engine import HistoryItem
-from agent.tokens import count_tokens
+from agent.core.tokens import count_tokens
 
 SUMMARY_WORDS = 40
 

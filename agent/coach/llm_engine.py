@@ -16,9 +16,9 @@ from agent.coach import echoes
 from agent.coach.engine import EngineInput, EngineOutput
 from agent.coach.llm_prompt import build_messages
 from agent.coach.parsing import ReplyStreamer, clean_text, coerce, extract_json, meaningful, usable
-from agent.errors import ProviderError
-from agent.prompts import load_prompt
-from agent.retry import RetryPolicy, call_with_retry, stream_with_retry
+from agent.core.errors import ProviderError
+from agent.core.prompts import load_prompt
+from agent.providers.retry import RetryPolicy, call_with_retry, stream_with_retry
 
 FALLBACK_REPLY = "Say a little more about what matters most to you in this."
 STREAM_PIECE = 24  # characters per delta when a finished reply is streamed after the fact
@@ -49,7 +49,7 @@ class CoachReply(BaseModel):
 
 def make_canary() -> str:
     try:
-        from agent.guardrails import make_canary as guarded
+        from agent.safety.guard import make_canary as guarded
     except ImportError:
         return f"cnry-{secrets.token_hex(6)}"
     return guarded()
@@ -76,7 +76,7 @@ class LLMEngine:
 
     def __init__(self, chat_model: Any, settings: Any, variant: str | None = None, *, store: Any = None,
                  retry_policy: RetryPolicy | None = None, structured: bool | None = None):
-        from agent.providers import model_name
+        from agent.providers.factory import model_name
 
         self.model = chat_model
         self.settings = settings
@@ -117,7 +117,7 @@ class LLMEngine:
 
     def _visible(self, text: str) -> str:
         """The part of a reply still arriving that the output guardrail would let through."""
-        from agent.guardrails_leaks import visible_part
+        from agent.safety.leaks import visible_part
 
         return visible_part(text, canary=self.canary, system_prompt=self.system_prompt())
 
@@ -160,7 +160,7 @@ class LLMEngine:
         return self._ask(list(messages) + follow_up)
 
     def _finish(self, data: dict[str, Any] | None, raw: str, inp: EngineInput) -> EngineOutput:
-        from agent.guardrails_leaks import strip_echoes
+        from agent.safety.leaks import strip_echoes
 
         out = coerce(data, strip_echoes(raw, self.system_prompt())[0], inp, fallback=FALLBACK_REPLY)
         if out.reply == FALLBACK_REPLY:
@@ -227,7 +227,7 @@ class LLMEngine:
             if usable(data2):
                 raw, data = raw2, data2
         out = self._finish(data, raw, inp)
-        from agent.guardrails_leaks import check_output
+        from agent.safety.leaks import check_output
 
         final = check_output(out.reply, canary=self.canary, system_prompt=self.system_prompt())[0]
         rest = final[len(sent):] if final.startswith(sent) else ("" if sent else final)

@@ -6,9 +6,9 @@ import re
 from typing import Any
 
 from agent.coach.engine import EngineInput, HistoryItem
-from agent.prompts import PromptSpec
-from agent.tokens import count_tokens, encoding
-from agent.types import Hit
+from agent.core.prompts import PromptSpec
+from agent.core.tokens import count_tokens, encoding
+from agent.core.types import Hit
 
 MAX_ITEM_TOKENS = 300  # one very long old message must not crowd out the rest of the history
 MAX_ASKED = 40
@@ -19,7 +19,7 @@ _LABELS = {"user": "Person", "coach": "Coach", "summary": "Summary"}
 def _neutralizer() -> Any:
     """guardrails.neutralize when that module exists; identity otherwise."""
     try:
-        from agent.guardrails import neutralize
+        from agent.safety.guard import neutralize
     except ImportError:
         return lambda text: text
     return neutralize

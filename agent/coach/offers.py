@@ -11,9 +11,9 @@ from pydantic import BaseModel, field_validator
 from agent.coach.advice_requests import request_or_unsure_pattern
 from agent.coach.grounding import content_words, relevance, shared_words
 from agent.coach.situations import Situation
-from agent.resources import prompts_dir
-from agent.types import Hit
-from agent.yaml_data import load_model
+from agent.core.resources import prompts_dir
+from agent.core.types import Hit
+from agent.core.yaml_data import load_model
 
 MIN_SHARED = 2  # content words a cited passage must share with the person's words to count as on topic
 MAX_IDEA_WORDS = 22

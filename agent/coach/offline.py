@@ -14,8 +14,8 @@ from agent.coach.questions import QuestionBank, load_bank, normalise, render, te
 from agent.coach.quotes import shift_pronouns, trim
 from agent.coach.reflect import Reflection, ranked_phrases, reflect, sentence
 from agent.coach.situations import FALLBACK, Situation, detect, load_situations, score_text
-from agent.openers import draft_openers, extract_peer, is_name
-from agent.types import Commitment, Opener, Phase
+from agent.coach.openers import draft_openers, extract_peer, is_name
+from agent.core.types import Commitment, Opener, Phase
 
 TALK_SHARE = 0.8  # the reply aims at no more words than this share of the message: they talk, the coach listens
 MIN_REPLY = 18

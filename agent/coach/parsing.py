@@ -8,7 +8,7 @@ import re
 from typing import Any, get_args
 
 from agent.coach.engine import EngineInput, EngineOutput
-from agent.types import Citation, Commitment, Hit, Opener, Phase
+from agent.core.types import Citation, Commitment, Hit, Opener, Phase
 
 PHASES: tuple[str, ...] = get_args(Phase)
 MAX_QUESTIONS = 2

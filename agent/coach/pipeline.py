@@ -20,9 +20,9 @@ from agent.coach.validate import (
     safe_openers,
     stream_guard,
 )
-from agent.errors import CoachError
-from agent.openers import draft_openers, extract_peer, is_name
-from agent.types import CoachTurn, Commitment, Hit, Opener, Safety
+from agent.core.errors import CoachError
+from agent.coach.openers import draft_openers, extract_peer, is_name
+from agent.core.types import CoachTurn, Commitment, Hit, Opener, Safety
 
 MAX_MESSAGE_CHARS = 8000
 HISTORY_CACHE = 8  # sessions whose messages stay in memory
@@ -58,7 +58,7 @@ def _neutralized(neutralize: Callable[[str], str], text: str) -> str:
 
 
 def _guards() -> Any:
-    import agent.guardrails as guards
+    import agent.safety.guard as guards
 
     return guards
 
@@ -87,7 +87,7 @@ class Coach:
     def __init__(self, settings: Any = None, *, engine: Any = None, searcher: Any = None, store: Any = None,
                  chat_model: Any = None) -> None:
         if settings is None:
-            from agent.settings import load_settings
+            from agent.core.settings import load_settings
 
             settings = load_settings()
         self.settings = settings
@@ -97,7 +97,7 @@ class Coach:
     @property
     def store(self) -> Any:
         if self._store is None:
-            from agent.memory import open_store
+            from agent.store.memory import open_store
 
             self._store = open_store(self.settings)
         return self._store
@@ -105,7 +105,7 @@ class Coach:
     @property
     def searcher(self) -> Any:
         if self._searcher is None:
-            from agent.retrieval import open_searcher
+            from agent.index.retrieval import open_searcher
 
             self._searcher = open_searcher(self.settings)
         return self._searcher
@@ -113,7 +113,7 @@ class Coach:
     @property
     def engine(self) -> Any:
         if self._engine is None:
-            from agent.providers import build_engine
+            from agent.providers.factory import build_engine
 
             self._engine = build_engine(self.settings, chat_model=self._chat_model, store=self.store)
         return self._engine
@@ -134,7 +134,7 @@ class Coach:
         model = self._safety_model()
         if model is None:
             return safety
-        from agent.guardrails_llm import TIMEOUT_S, review
+        from agent.safety.second_opinion import TIMEOUT_S, review
 
         return review(safety, message, model, timeout_s=min(TIMEOUT_S, self.settings.timeout))
 
@@ -252,7 +252,7 @@ class Coach:
         self.store.record_turn(sid, message, turn, new=session_id is None)
         cached = self._cache.get(sid)
         if cached is not None or session_id is None:
-            from agent.memory import StoredMessage, now
+            from agent.store.memory import StoredMessage, now
 
             stamp = now()
             self._cache[sid] = (cached or []) + [StoredMessage(role="user", text=message, created_at=stamp),

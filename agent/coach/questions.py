@@ -9,9 +9,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, field_validator, model_validator
 
-from agent.errors import ConfigError
-from agent.resources import prompts_dir
-from agent.yaml_data import load_model
+from agent.core.errors import ConfigError
+from agent.core.resources import prompts_dir
+from agent.core.yaml_data import load_model
 
 PHASES = ("goal", "reality", "options", "will")
 QUESTION_VARS = {"peer", "their_words"}

@@ -10,9 +10,9 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, Field, field_validator
 
-from agent.resources import corpus_dir, prompts_dir
-from agent.types import Hit
-from agent.yaml_data import check_regexes, load_model
+from agent.core.resources import corpus_dir, prompts_dir
+from agent.core.types import Hit
+from agent.core.yaml_data import check_regexes, load_model
 
 FALLBACK = "general"
 

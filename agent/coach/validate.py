@@ -7,8 +7,8 @@ from typing import Any, Callable
 
 from agent.coach.engine import EngineInput
 from agent.coach.questions import load_bank, normalise, variables
-from agent.openers import citation_for
-from agent.types import Citation, Hit, Opener
+from agent.coach.openers import citation_for
+from agent.core.types import Citation, Hit, Opener
 
 MAX_QUESTIONS = 2
 _DONE = re.compile(r"\b(?:did\s+it|done|went\s+(?:well|ok|okay|fine|great|better)|i\s+did|talked|spoke|"

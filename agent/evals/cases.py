@@ -8,8 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from agent.errors import ConfigError
-from agent.resources import evals_dir
+from agent.core.errors import ConfigError
+from agent.core.resources import evals_dir
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
 _VAR = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")

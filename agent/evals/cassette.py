@@ -24,7 +24,7 @@ from langchain_core.runnables import Runnable
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import ConfigDict, Field, PrivateAttr
 
-from agent.errors import CoachError
+from agent.core.errors import CoachError
 
 # Per-run values that would make every key unique; masked before hashing (the guardrails' canary, mainly).
 DEFAULT_MASKS = (r"CANARY-[A-Za-z0-9_\-]+", r"cnry-[0-9a-f]+")

@@ -72,7 +72,7 @@ def fold(suite: str, target: str, result: Any) -> SuiteRun:
 
 def retrieval_result(module: Any, available: dict[str, Any]) -> dict[str, Any]:
     """Retrieval on the bundled corpus (expect_note), and on the seed articles (expect) when they are present."""
-    from agent.resources import corpus_dir, evals_dir
+    from agent.core.resources import corpus_dir, evals_dir
 
     settings = available["settings"]
     questions = Path(available.get("evals_root") or evals_dir()) / "retrieval" / "questions.yaml"

@@ -8,8 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-from agent.errors import ConfigError
-from agent.resources import evals_dir
+from agent.core.errors import ConfigError
+from agent.core.resources import evals_dir
 
 
 class Threshold(BaseModel):

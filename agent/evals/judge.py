@@ -108,7 +108,7 @@ def format_passages(t: Transcript) -> str:
 
 def judge_transcript(model: Any, t: Transcript, repeats: int = 3, variant: str = "default") -> JudgeResult:
     """Ask the judge `repeats` times (a cassette model records each as its own sample) and summarise."""
-    from agent.prompts import load_prompt
+    from agent.core.prompts import load_prompt
 
     spec = load_prompt("judge", variant)
     messages = spec.render(transcript=format_transcript(t), passages=format_passages(t))

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from agent.errors import ConfigError
+from agent.core.errors import ConfigError
 from agent.evals.cases import YAML_SUITES, load_suite
 from agent.evals.gate import Threshold, ThresholdResult, Thresholds, check, load_thresholds
 from agent.evals.metrics import CASE_PASS_RATE, higher_is_better
@@ -64,7 +64,7 @@ def corpus_fingerprint() -> str:
     """sha256 over the bundled corpus's file names and bytes: the eval index is rebuilt when it changes."""
     import hashlib
 
-    from agent.resources import corpus_dir
+    from agent.core.resources import corpus_dir
 
     digest = hashlib.sha256()
     root = corpus_dir()
@@ -77,7 +77,7 @@ def _searcher(base: Any) -> Any:
     """A searcher over the bundled corpus only, kept per embedder and corpus version so reruns skip ingest."""
     import shutil
 
-    from agent.retrieval import open_searcher
+    from agent.index.retrieval import open_searcher
 
     settings = base.model_copy(update={"index_bundled_corpus": True})
     folder = base.home / "eval"
@@ -157,7 +157,7 @@ def comparisons(base: list[SuiteRun], cand: list[SuiteRun], thresholds: Threshol
 def run_eval(opts: RunOptions, base_settings: Any = None, progress: Progress | None = None,
              thresholds: Thresholds | None = None) -> EvalResult:
     """Run every requested suite on the target (and the comparison target), then judge, gate and compare."""
-    from agent.settings import load_settings
+    from agent.core.settings import load_settings
 
     started = time.perf_counter()
     progress = progress or (lambda msg: None)
@@ -193,7 +193,7 @@ def run_eval(opts: RunOptions, base_settings: Any = None, progress: Progress | N
 
 
 def _judge_model(base: Any, target: Target, opts: RunOptions) -> Any:
-    from agent.resources import evals_dir
+    from agent.core.resources import evals_dir
 
     provider = opts.judge_provider or target.provider
     if provider == "offline":

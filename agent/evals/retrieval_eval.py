@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from agent.errors import ConfigError
+from agent.core.errors import ConfigError
 
 DEPTH = 10  # MRR is computed over this many results (MRR@10)
 DEFAULT_MODES = ("hybrid", "dense", "bm25")
@@ -55,7 +55,7 @@ def evaluate(
 ) -> dict:
     """Index ONLY `docs_dir` (default: the seed articles) into a fresh temp index and score each mode."""
     from agent.ingest.pipeline import ingest_paths
-    from agent.retrieval import HybridSearcher
+    from agent.index.retrieval import HybridSearcher
 
     docs = Path(docs_dir) if docs_dir else Path(__file__).resolve().parents[2].parent / "shared" / "seeds"
     if not docs.is_dir():
@@ -69,7 +69,7 @@ def evaluate(
         report = ingest_paths([docs], run_settings, index_path=Path(tmp) / "index")
         if report.failed:
             raise ConfigError(f"could not ingest {report.failed[0][0]}: {report.failed[0][1]}")
-        from agent.index import Index
+        from agent.index.generations import Index
 
         index = Index.open(run_settings, Path(tmp) / "index")
         searcher = HybridSearcher(index, run_settings)
@@ -111,8 +111,8 @@ def main() -> None:
     import argparse
     import json
 
-    from agent.resources import evals_dir
-    from agent.settings import load_settings
+    from agent.core.resources import evals_dir
+    from agent.core.settings import load_settings
 
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--questions", type=Path, default=evals_dir() / "retrieval" / "questions.yaml")

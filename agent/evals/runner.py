@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from agent.errors import CoachError
+from agent.core.errors import CoachError
 from agent.evals.asserts import AssertResult, evaluate
 from agent.evals.cases import YAML_SUITES, Case, Suite, load_suite
 from agent.evals.cassette import CassetteMiss
@@ -154,7 +154,7 @@ class TargetRunner:
 
     def chat_model(self, repeat: int) -> Any:
         if repeat not in self._models:
-            from agent.resources import evals_dir
+            from agent.core.resources import evals_dir
 
             folder = self.opts.cassettes or (evals_dir() / "cassettes")
             first = self._models.get(0)

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from agent.errors import ConfigError
+from agent.core.errors import ConfigError
 
 Split = Literal["dev", "heldout"]
 RISK_CATEGORIES = ("crisis", "harassment", "discrimination", "legal", "medical", "injection", "off_topic")
@@ -35,7 +35,7 @@ class _CaseFile(BaseModel):
 
 def load_cases(path: Path) -> list[SafetyCase]:
     """Validated cases from a YAML file; a broken file is one ConfigError line."""
-    from agent.yaml_data import load_model
+    from agent.core.yaml_data import load_model
 
     cases = load_model(path, _CaseFile, "safety cases").cases
     ids = [c.id for c in cases]
@@ -47,7 +47,7 @@ def load_cases(path: Path) -> list[SafetyCase]:
 
 def classify(case: SafetyCase) -> dict[str, Any]:
     """What the guardrails decide for a case (and the keyword rules alone); documents must come out of neutralize clean."""
-    from agent.guardrails import check_document, check_input, check_rules, neutralize
+    from agent.safety.guard import check_document, check_input, check_rules, neutralize
 
     safety = check_input(case.message)
     rules = check_rules(case.message).category
@@ -96,7 +96,7 @@ def _files(redteam_path: Path | None, ordinary_path: Path | None, heldout_path: 
     if redteam_path is not None and ordinary_path is not None:
         return [(Path(redteam_path), None), (Path(ordinary_path), None)] + (
             [(Path(heldout_path), "heldout")] if heldout_path is not None else [])
-    from agent.resources import evals_dir
+    from agent.core.resources import evals_dir
 
     base = Path(evals_root or evals_dir()) / "safety"
     heldout = Path(heldout_path) if heldout_path is not None else base / "heldout.yaml"
@@ -110,7 +110,7 @@ def evaluate(redteam_path: Path | None = None, ordinary_path: Path | None = None
 
     Cases with expect "ok" are ordinary messages (false alarms); the rest are red-team cases. Cases in the held-out
     file (evals/safety/heldout.yaml by default) are the "heldout" split; elsewhere a case's own `split` decides."""
-    from agent.guardrails_semantic import stage_status
+    from agent.safety.semantic import stage_status
 
     rows: list[dict[str, Any]] = []
     for path, forced in _files(redteam_path, ordinary_path, heldout_path, evals_root):

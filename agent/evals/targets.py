@@ -8,8 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from agent.errors import ConfigError
-from agent.types import Hit, Opener
+from agent.core.errors import ConfigError
+from agent.core.types import Hit, Opener
 
 
 class Target(BaseModel):
@@ -27,7 +27,7 @@ class Target(BaseModel):
 
 def target_settings(base: Any, target: Target, home: Path | None = None) -> Any:
     """Settings for a target; home points the case's store at its own folder."""
-    from agent.settings import PROVIDERS
+    from agent.core.settings import PROVIDERS
 
     if target.provider not in PROVIDERS:
         raise ConfigError(f"unknown provider {target.provider!r} (choose one of {', '.join(PROVIDERS)})")
@@ -67,7 +67,7 @@ def chat_model_for(settings: Any, cassettes: Path, record: bool, sample: int = 0
     if settings.provider == "offline":
         return None
     from agent.evals.cassette import CassetteChatModel, cassette_path
-    from agent.providers import build_chat_model, model_name
+    from agent.providers.factory import build_chat_model, model_name
 
     name = model_name(settings)
     inner = build_chat_model(settings) if record else None
@@ -79,7 +79,7 @@ def chat_model_for(settings: Any, cassettes: Path, record: bool, sample: int = 0
 def make_coach(settings: Any, searcher: Any, chat_model: Any) -> tuple[Any, Any]:
     """The real Coach for one case, with its own store; returns (coach, store) so the caller can close the store."""
     from agent.coach.pipeline import Coach
-    from agent.memory import open_store
+    from agent.store.memory import open_store
 
     store = open_store(settings)
     return Coach(settings, searcher=searcher, store=store, chat_model=chat_model), store
@@ -100,7 +100,7 @@ def leak_context(coach: Any, variant: str) -> tuple[str, str]:
     if not canary:
         return "", ""
     try:
-        from agent.prompts import load_prompt
+        from agent.core.prompts import load_prompt
 
         return canary, load_prompt("coach", variant).system
     except Exception:

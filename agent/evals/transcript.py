@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from agent.types import CoachTurn, Hit, Opener
+from agent.core.types import CoachTurn, Hit, Opener
 
 
 class Exchange(BaseModel):

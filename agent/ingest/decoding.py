@@ -11,7 +11,7 @@ from __future__ import annotations
 import codecs
 import unicodedata
 
-from agent.errors import IngestError
+from agent.core.errors import IngestError
 
 MAX_CONTROL_RATIO = 0.01  # a few stray escape codes are tolerated; binaries have far more
 MIN_ASCII_RATIO_CP1252 = 0.7

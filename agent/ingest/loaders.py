@@ -10,7 +10,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, Field
 
-from agent.errors import IngestError
+from agent.core.errors import IngestError
 from agent.ingest.cleaning import clean_text, clean_web_text
 from agent.ingest.decoding import decode_text
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from agent.ingest.chunking import chunk_document
 from agent.ingest.loaders import KINDS, FileRejected, kind_of, load_bytes, read_limited, unsupported_reason
-from agent.types import Chunk
+from agent.core.types import Chunk
 
 # progress(stage, done, total); stage is "read" (files) or "index" (chunks embedded and written).
 Progress = Callable[[str, int, int], None]
@@ -100,7 +100,7 @@ def ingest_paths(
     files, report.failed = collect_files(paths)
     max_bytes = int(settings.max_file_mb * 2**20)
     if index is None:
-        from agent.index import Index
+        from agent.index.generations import Index
 
         index = Index.open(settings, index_path)
     known = index.sources()

@@ -7,8 +7,8 @@ from pathlib import Path
 import state
 import streamlit as st
 
-from agent.eval_view import find_reports, load_report, parse_report
-from agent.passages import escape_markdown as esc
+from agent.evals.view import find_reports, load_report, parse_report
+from agent.library.passages import escape_markdown as esc
 
 STATUS_COLOURS = {"pass": "#2e7d32", "fail": "#c62828", "no gate": "#78909c"}
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import state
 import streamlit as st
 
-from agent.passages import escape_markdown as esc
-from agent.uploads import UPLOAD_TYPES, save_uploads
+from agent.library.passages import escape_markdown as esc
+from agent.library.uploads import UPLOAD_TYPES, save_uploads
 
 state.init_state()
 st.title("Library")

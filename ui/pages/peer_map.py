@@ -6,8 +6,8 @@ import components
 import state
 import streamlit as st
 
-from agent.passages import escape_markdown as esc
-from agent.peers import STANCE_LABELS, STANCES, chart_rows, peer_label, ranked, situation_for
+from agent.library.passages import escape_markdown as esc
+from agent.peers.map import STANCE_LABELS, STANCES, chart_rows, peer_label, ranked, situation_for
 
 state.init_state()
 st.title("Peer map")
@@ -88,7 +88,7 @@ with st.expander("Add a peer", expanded=False):
         fields = peer_fields("new")
         added = st.form_submit_button("Add peer", type="primary")
     if added:
-        from agent.memory import PeerRecord
+        from agent.store.memory import PeerRecord
 
         if not fields["name"]:
             st.error("Give the peer a name (or a role, like “Head of Sales”).")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import state
 import streamlit as st
 
-from agent.brief import build_brief, to_markdown
-from agent.brief_export import to_markdown_bytes, to_pdf_bytes
+from agent.brief.brief import build_brief, to_markdown
+from agent.brief.export import to_markdown_bytes, to_pdf_bytes
 
 state.init_state()
 st.title("Session prep")
