@@ -1,4 +1,4 @@
-"""One list of advice-request phrases (prompts/advice_requests.yaml) drives both readers of a request."""
+"""One list of advice-request phrases (agent/coach/data/advice_requests.yaml) drives both readers of a request."""
 
 from __future__ import annotations
 

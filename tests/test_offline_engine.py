@@ -59,9 +59,9 @@ def test_a_closed_question_in_the_bank_is_a_config_error(tmp_path):
 
 
 def _bank_path():
-    from agent.core.resources import prompts_dir
+    from agent.core.resources import coach_data_dir
 
-    return prompts_dir() / "question_bank.yaml"
+    return coach_data_dir() / "question_bank.yaml"
 
 
 def test_render_names_a_missing_variable():

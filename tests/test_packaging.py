@@ -27,7 +27,7 @@ def test_wheel_ships_data_folders(wheel):
     notes = [n for n in names if n.startswith("agent/_data/corpus/") and n.endswith(".md")]
     assert len(notes) >= 24
     assert "agent/_data/prompts/coach.default.yaml" in names
-    assert "agent/_data/prompts/question_bank.yaml" in names
+    assert "agent/coach/data/question_bank.yaml" in names
     assert "agent/_data/evals/thresholds.yaml" in names
     assert "agent/_data/ui/app.py" in names
     assert any(n.endswith("entry_points.txt") for n in names)

@@ -1,4 +1,4 @@
-"""How a person asks for advice (prompts/advice_requests.yaml), as case-insensitive whole-word regexes."""
+"""How a person asks for advice (agent/coach/data/advice_requests.yaml), as case-insensitive whole-word regexes."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from functools import lru_cache
 
 from pydantic import BaseModel, Field, field_validator
 
-from agent.core.resources import prompts_dir
+from agent.core.resources import coach_data_dir
 from agent.core.yaml_data import check_regexes, load_model
 
 
 class AdviceRequests(BaseModel):
-    """prompts/advice_requests.yaml: phrases (regular expressions) that ask for advice, and that say 'I don't know'."""
+    """agent/coach/data/advice_requests.yaml: phrases (regular expressions) that ask for advice, and that say 'I don't know'."""
 
     name: str
     version: int
@@ -29,7 +29,7 @@ class AdviceRequests(BaseModel):
 @lru_cache(maxsize=4)
 def load_requests(path: str = "") -> AdviceRequests:
     """The validated phrases; a broken file is a one-line ConfigError."""
-    return load_model(path or prompts_dir() / "advice_requests.yaml", AdviceRequests, "advice requests file")
+    return load_model(path or coach_data_dir() / "advice_requests.yaml", AdviceRequests, "advice requests file")
 
 
 def _any(phrases: list[str]) -> re.Pattern[str]:

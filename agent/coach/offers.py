@@ -11,7 +11,7 @@ from pydantic import BaseModel, field_validator
 from agent.coach.advice_requests import request_or_unsure_pattern
 from agent.coach.grounding import content_words, relevance, shared_words
 from agent.coach.situations import Situation
-from agent.core.resources import prompts_dir
+from agent.core.resources import coach_data_dir
 from agent.core.types import Hit
 from agent.core.yaml_data import load_model
 
@@ -31,7 +31,7 @@ def substantive(message: str) -> bool:
 
 
 class IdeaFile(BaseModel):
-    """prompts/ideas.yaml: short ideas by the corpus note they paraphrase."""
+    """agent/coach/data/ideas.yaml: short ideas by the corpus note they paraphrase."""
 
     name: str
     version: int
@@ -57,7 +57,7 @@ class Offer(BaseModel):
 @lru_cache(maxsize=4)
 def load_ideas(path: str = "") -> IdeaFile:
     """The validated ideas; a broken file is a one-line ConfigError."""
-    where = Path(path) if path else prompts_dir() / "ideas.yaml"
+    where = Path(path) if path else coach_data_dir() / "ideas.yaml"
     return load_model(where, IdeaFile, "ideas file")
 
 

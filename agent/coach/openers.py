@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, field_validator
 
 from agent.coach.questions import is_open_question, render, variables
-from agent.core.resources import prompts_dir
+from agent.core.resources import coach_data_dir
 from agent.core.types import Citation, Hit, Opener
 from agent.core.yaml_data import load_model
 
@@ -98,7 +98,7 @@ class OpenerTemplate(BaseModel):
 
 
 class OpenerFile(BaseModel):
-    """prompts/openers.yaml."""
+    """agent/coach/data/openers.yaml."""
 
     name: str
     version: int
@@ -116,7 +116,7 @@ class OpenerFile(BaseModel):
 @lru_cache(maxsize=4)
 def load_openers(path: str = "") -> OpenerFile:
     """The validated opener templates; a broken file is a one-line ConfigError."""
-    where = Path(path) if path else prompts_dir() / "openers.yaml"
+    where = Path(path) if path else coach_data_dir() / "openers.yaml"
     return load_model(where, OpenerFile, "openers file")
 
 

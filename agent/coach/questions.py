@@ -1,4 +1,4 @@
-"""The question bank (prompts/question_bank.yaml): schema, rendering, which template a question came from."""
+"""The question bank (agent/coach/data/question_bank.yaml): schema, rendering, which template a question came from."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 from pydantic import BaseModel, field_validator, model_validator
 
 from agent.core.errors import ConfigError
-from agent.core.resources import prompts_dir
+from agent.core.resources import coach_data_dir
 from agent.core.yaml_data import load_model
 
 PHASES = ("goal", "reality", "options", "will")
@@ -85,7 +85,7 @@ def normalise(question: str) -> str:
 
 
 class QuestionBank(BaseModel):
-    """prompts/question_bank.yaml: questions[situation][phase] and the sentence templates around them."""
+    """agent/coach/data/question_bank.yaml: questions[situation][phase] and the sentence templates around them."""
 
     name: str
     version: int
@@ -136,7 +136,7 @@ class QuestionBank(BaseModel):
 
 @lru_cache(maxsize=1)
 def default_path() -> str:
-    return str(prompts_dir() / "question_bank.yaml")
+    return str(coach_data_dir() / "question_bank.yaml")
 
 
 def load_bank(path: Path | None = None) -> QuestionBank:

@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, Field, field_validator
 
-from agent.core.resources import corpus_dir, prompts_dir
+from agent.core.resources import corpus_dir, coach_data_dir
 from agent.core.types import Hit
 from agent.core.yaml_data import check_regexes, load_model
 
@@ -86,7 +86,7 @@ def corpus_tags() -> dict[str, frozenset[str]]:
 
 
 class SituationFile(BaseModel):
-    """prompts/situations.yaml."""
+    """agent/coach/data/situations.yaml."""
 
     name: str
     version: int
@@ -113,7 +113,7 @@ class Detection(BaseModel):
 
 @lru_cache(maxsize=1)
 def _default_path() -> str:
-    return str(prompts_dir() / "situations.yaml")
+    return str(coach_data_dir() / "situations.yaml")
 
 
 def load_situations(path: Path | None = None) -> dict[str, Situation]:

@@ -23,6 +23,16 @@ def prompts_dir() -> Path:
     return resource_dir("prompts")
 
 
+def coach_data_dir() -> Path:
+    """The coach's banks and lexicons (question bank, situations, ideas, openers, advice requests): agent/coach/data."""
+    return _PKG / "coach" / "data"
+
+
+def safety_data_dir() -> Path:
+    """The guardrail rules and the crisis exemplar bank: agent/safety/data."""
+    return _PKG / "safety" / "data"
+
+
 def evals_dir() -> Path:
     return resource_dir("evals")
 

@@ -24,7 +24,7 @@ def family(group: str) -> str:
 
 
 class CaseBank(BaseModel):
-    """prompts/crisis_cases.yaml (generated from the dev eval cases): more crisis and contrast statements."""
+    """agent/safety/data/crisis_cases.yaml (generated from the dev eval cases): more crisis and contrast statements."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -43,7 +43,7 @@ class CaseBank(BaseModel):
 
 
 class ExemplarBank(CaseBank):
-    """prompts/crisis_exemplars.yaml: crisis statements by group, contrast statements, and the cut-offs."""
+    """agent/safety/data/crisis_exemplars.yaml: crisis statements by group, contrast statements, and the cut-offs."""
 
     version: int
     thresholds: dict[str, float]  # per family: the crisis similarity a sentence must reach
@@ -70,9 +70,9 @@ class ExemplarBank(CaseBank):
 
 
 def default_bank_path() -> Path:
-    from agent.core.resources import prompts_dir
+    from agent.core.resources import safety_data_dir
 
-    return prompts_dir() / "crisis_exemplars.yaml"
+    return safety_data_dir() / "crisis_exemplars.yaml"
 
 
 @lru_cache(maxsize=4)

@@ -1,4 +1,4 @@
-"""The guardrail rule set: patterns kept as data in prompts/guardrails.yaml, validated and compiled once."""
+"""The guardrail rule set: patterns kept as data in agent/safety/data/guardrails.yaml, validated and compiled once."""
 
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ class AnswerSpec(_Strict):
 
 
 class GuardrailsSpec(_Strict):
-    """The whole of prompts/guardrails.yaml."""
+    """The whole of agent/safety/data/guardrails.yaml."""
 
     version: int
     macros: dict[str, str] = Field(default_factory=dict)
@@ -194,9 +194,9 @@ class RuleSet:
 
 
 def default_rules_path() -> Path:
-    from agent.core.resources import prompts_dir
+    from agent.core.resources import safety_data_dir
 
-    return prompts_dir() / "guardrails.yaml"
+    return safety_data_dir() / "guardrails.yaml"
 
 
 @lru_cache(maxsize=4)
