@@ -120,7 +120,7 @@ def _args(raw: Any) -> dict[str, Any]:
     try:
         value = json.loads(raw or "{}")
     except json.JSONDecodeError:
-        from agent.coach.parsing import extract_json
+        from agent.core.jsontext import extract_json
 
         value = extract_json(raw or "") or {}
     return value if isinstance(value, dict) else {}

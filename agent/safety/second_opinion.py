@@ -71,7 +71,7 @@ def _known(value: Any) -> str | None:
 
 def read_label(text: str) -> str | None:
     """The label in a model's answer: a JSON object, JSON wrapped in prose, 'label: x', or a bare word."""
-    from agent.coach.parsing import clean_text, extract_json
+    from agent.core.jsontext import clean_text, extract_json
 
     text = clean_text(text)
     data = extract_json(text)
