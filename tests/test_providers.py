@@ -6,7 +6,8 @@ import pytest
 
 from agent.coach.llm_engine import LLMEngine
 from agent.core.errors import ConfigError, ProviderError
-from agent.providers.factory import build_chat_model, build_engine
+from agent.coach.engines import build_engine
+from agent.providers.factory import build_chat_model
 from agent.providers.retry import Fault, RetryPolicy, call_with_retry, classify, stream_with_retry
 from agent.core.settings import load_settings
 from tests.fakes import RecordingChatModel

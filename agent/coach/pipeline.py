@@ -113,7 +113,7 @@ class Coach:
     @property
     def engine(self) -> Any:
         if self._engine is None:
-            from agent.providers.factory import build_engine
+            from agent.coach.engines import build_engine
 
             self._engine = build_engine(self.settings, chat_model=self._chat_model, store=self.store)
         return self._engine

@@ -106,14 +106,3 @@ def build_chat_model(settings: Any) -> Any:
     if builder is None:
         raise ConfigError(f"provider {settings.provider} has no chat model (choose one of {', '.join(BUILDERS)})")
     return builder(settings)
-
-
-def build_engine(settings: Any, chat_model: Any | None = None, store: Any | None = None) -> Any:
-    """The offline engine for provider "offline" (unless a chat model is given), else an LLMEngine."""
-    if settings.provider == "offline" and chat_model is None:
-        from agent.coach.offline import OfflineEngine
-
-        return OfflineEngine()
-    from agent.coach.llm_engine import LLMEngine
-
-    return LLMEngine(chat_model or build_chat_model(settings), settings, store=store)
