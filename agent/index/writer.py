@@ -7,7 +7,8 @@ the generation folder, so memory grows with the batch, not with the index.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -16,8 +17,24 @@ from agent.index.generation import Generation, SourceInfo, gen_name
 from agent.index.generation_writer import GenerationWriter
 from agent.core.types import Chunk
 
-if TYPE_CHECKING:
-    from agent.index.generations import Index
+
+class IndexLike(Protocol):
+    """What a builder needs of the Index (agent.index.generations.Index), named here so the two modules do not
+    import each other."""
+
+    gens: Path
+
+    @property
+    def generation(self) -> Generation | None: ...
+
+    def client(self) -> Any: ...
+
+    def collection_name(self, gen: str) -> str: ...
+
+    def collection(self, gen: Generation, embedder: Embedder) -> Any: ...
+
+    def new_meta(self, name: str, embedder: Embedder) -> dict[str, Any]: ...
+
 
 COPY_BATCH = 1000  # ids per Chroma get/add; well under Chroma's max batch size
 EMBED_BATCH = 32
@@ -26,7 +43,7 @@ EMBED_BATCH = 32
 class GenerationBuilder:
     """Fills a fresh collection and generation folder; nothing here touches the live generation."""
 
-    def __init__(self, index: Index, embedder: Embedder, number: int) -> None:
+    def __init__(self, index: IndexLike, embedder: Embedder, number: int) -> None:
         self.index = index
         self.embedder = embedder
         self.name = gen_name(number)
