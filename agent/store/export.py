@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from agent.store.memory import CommitmentRecord, SessionInfo, StoredMessage
+    from agent.store.records import CommitmentRecord, SessionInfo, StoredMessage
 
 
 def _quote(text: str, limit: int = 240) -> str:

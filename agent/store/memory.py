@@ -5,61 +5,27 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import ValidationError
 
 from agent.core.errors import CoachError, ConfigError, SessionNotFound
-from agent.store.sql import Database, backend_for
 from agent.core.types import CoachTurn
+from agent.store.records import (  # noqa: F401 (the record types are re-exported)
+    STATUSES,
+    CommitmentRecord,
+    PeerRecord,
+    SessionInfo,
+    Status,
+    StoredMessage,
+)
+from agent.store.sql import Database, backend_for
 
-Status = Literal["open", "done", "dropped"]
-STATUSES: tuple[str, ...] = ("open", "done", "dropped")
 _SECRET = re.compile(r"(sk-[A-Za-z0-9_\-]{12,}|(?i:\"?(?:api[_-]?key|authorization|x-api-key)\"?\s*[:=]\s*)\"?[^\s\",}]+)")
 
 
 class NotFound(CoachError):
     """An unknown commitment or peer id."""
-
-
-class SessionInfo(BaseModel):
-    id: str
-    title: str
-    created_at: str
-    updated_at: str
-    n_turns: int
-    phase: str
-
-
-class StoredMessage(BaseModel):
-    role: Literal["user", "coach"]
-    text: str
-    turn: CoachTurn | None = None
-    created_at: str
-
-
-class CommitmentRecord(BaseModel):
-    id: int
-    session: str
-    what: str
-    by_when: str = ""
-    measure: str = ""
-    status: Status = "open"
-    created_at: str
-
-
-class PeerRecord(BaseModel):
-    """A working relationship on the person's map: how vital, how often, how good, how trusted, which stance."""
-
-    id: int | None = None
-    name: str = Field(min_length=1)
-    role: str = ""
-    vital: int = Field(3, ge=1, le=5)
-    frequency: int = Field(3, ge=1, le=5)
-    quality: int = Field(3, ge=1, le=5)
-    trust: int = Field(3, ge=1, le=5)
-    stance: Literal["sponsor", "anti-sponsor", "neutral"] = "neutral"
-    notes: str = ""
 
 
 def now() -> str:
