@@ -6,21 +6,9 @@ import json
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-Status = Literal["ok", "repaired", "problem"]
-
-
-@dataclass
-class Check:
-    """One check's verdict: ok, repaired (it was broken and now is not) or problem (still broken)."""
-
-    name: str
-    status: Status
-    detail: str
-
-    def line(self) -> str:
-        return f"{self.status:<8}  {self.name:<18}  {self.detail}"
+from agent.store.checks import Check
 
 
 @dataclass
@@ -41,24 +29,6 @@ class DoctorReport:
     def to_json(self) -> str:
         return json.dumps({"healthy": self.healthy, "repair": self.repair, "seconds": round(self.seconds, 3),
                            "checks": [asdict(c) for c in self.checks]}, indent=2, ensure_ascii=False)
-
-
-def ok(name: str, detail: str) -> Check:
-    return Check(name, "ok", detail)
-
-
-def problem(name: str, detail: str) -> Check:
-    return Check(name, "problem", detail)
-
-
-def repaired(name: str, detail: str) -> Check:
-    return Check(name, "repaired", detail)
-
-
-def one_line(exc: BaseException) -> str:
-    """An exception as one short line, for a check's detail."""
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def run_doctor(settings: Any, *, repair: bool = False, index_path: Path | None = None) -> DoctorReport:

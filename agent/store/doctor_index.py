@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from agent.store.doctor import Check, ok, one_line, problem, repaired
+from agent.store.checks import Check, ok, one_line, problem, repaired
 from agent.index.generation import BM25_B, BM25_DIR, BM25_K1, META, STORE, Generation, bm25_terms, gen_number
 from agent.core.types import Chunk
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from agent.store.doctor import Check, ok, one_line, problem, repaired
+from agent.store.checks import Check, ok, one_line, problem, repaired
 from agent.core.types import CoachTurn
 
 BATCH = 1000
