@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 
@@ -14,8 +14,28 @@ from agent.evals import graders_outcome as o
 from agent.evals.grade import Grade, not_applicable
 from agent.evals.transcript import Exchange, Transcript
 
-if TYPE_CHECKING:
-    from agent.evals.cases import Assertion, Case
+# What the graders read of a case (agent.evals.cases validates assertion types against ASSERT_TYPES, so this
+# module names the shapes it needs instead of importing cases back).
+class Assertion(Protocol):
+    type: str
+    value: Any
+    threshold: float | None
+    weight: float
+    turn: str | int | None
+    metric: str | None
+
+
+class OpenersAsked(Protocol):
+    peer: str
+    k: int
+
+
+class Case(Protocol):
+    vars: dict[str, Any]
+    openers: OpenersAsked | None
+
+    @property
+    def ends_with_commitment(self) -> bool: ...
 
 
 @dataclass(frozen=True)
