@@ -204,7 +204,7 @@ def main() -> None:
         return
     home = args.home or Path(tempfile.mkdtemp(prefix="coach-load-"))
     settings = settings_for(home, args.embedder)
-    from agent.index.retrieval import open_searcher
+    from agent.ingest.bundled import open_searcher
 
     t0 = time.perf_counter()
     open_searcher(settings)  # indexes the bundled corpus once, before any worker starts

@@ -175,7 +175,7 @@ def phase_corpus(home: Path, n_queries: int) -> dict:
 
     from agent.index.embeddings import MiniLMEmbedder
     from agent.core.resources import evals_dir
-    from agent.index.retrieval import open_searcher
+    from agent.ingest.bundled import open_searcher
     from agent.core.settings import load_settings
 
     load_before = round(__import__("os").getloadavg()[0], 2)

@@ -109,7 +109,7 @@ def main() -> int:
     from agent.coach.offline import OfflineEngine
     from agent.coach.pipeline import Coach
     from agent.store.memory import open_store
-    from agent.index.retrieval import open_searcher
+    from agent.ingest.bundled import open_searcher
     from agent.core.settings import load_settings
     from agent.core.types import CoachTurn
 

@@ -15,7 +15,7 @@ _BUILT: dict[str, Path] = {}
 def built_index() -> Path:
     """A folder holding an index of the bundled corpus, built once per test run."""
     if "index" not in _BUILT:
-        from agent.index.retrieval import open_searcher
+        from agent.ingest.bundled import open_searcher
 
         home = Path(tempfile.mkdtemp(prefix="coach-index-"))
         searcher = open_searcher(load_settings(home=home, embedder="hash"))

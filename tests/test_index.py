@@ -143,7 +143,7 @@ def test_kill_9_during_apply_leaves_a_whole_usable_index(settings, tmp_path, poi
 READER = textwrap.dedent("""
     import json, pathlib, sys
     sys.path.insert(0, {root!r})
-    from agent.index.retrieval import open_searcher
+    from agent.ingest.bundled import open_searcher
     from agent.core.settings import load_settings
     s = open_searcher(load_settings())
     stop = pathlib.Path(sys.argv[1])

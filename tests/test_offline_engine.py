@@ -22,7 +22,7 @@ PEER = "My peer in finance, Priya, keeps blocking my budget requests and I'm fru
 
 @pytest.fixture
 def search(coach_home):
-    from agent.index.retrieval import open_searcher
+    from agent.ingest.bundled import open_searcher
 
     searcher = open_searcher(home_with_corpus(coach_home))
     return lambda q: searcher.search(q, k=4)

@@ -48,7 +48,7 @@ def settings(coach_home):
 
 @pytest.fixture
 def spy(settings):
-    from agent.index.retrieval import open_searcher
+    from agent.ingest.bundled import open_searcher
 
     return SpySearcher(open_searcher(settings))
 

@@ -7,7 +7,8 @@ import pytest
 
 from agent.core.errors import ConfigError
 from agent.index.generations import Index
-from agent.index.retrieval import HybridSearcher, mmr, open_searcher, rrf
+from agent.index.retrieval import HybridSearcher, mmr, rrf
+from agent.ingest.bundled import open_searcher
 from agent.core.settings import load_settings
 from agent.core.types import Chunk
 from tests.index_cases import DELEGATION, FEEDBACK, PEERS, make_chunks, upsert

@@ -14,7 +14,7 @@ from agent.coach.pipeline import Coach
 from agent.safety.leaks import MARK
 from agent.ingest.pipeline import ingest_paths
 from agent.store.memory import open_store
-from agent.index.retrieval import open_searcher
+from agent.ingest.bundled import open_searcher
 from agent.core.settings import load_settings
 from agent.core.types import Citation, CoachTurn, Commitment, Opener
 from tests.coach_helpers import home_with_corpus

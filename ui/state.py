@@ -88,7 +88,7 @@ def _store_by_key(key: str, _settings: Any):
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _searcher_by_key(key: str, _settings: Any):
-    from agent.index.retrieval import open_searcher
+    from agent.ingest.bundled import open_searcher
 
     return open_searcher(_settings)
 

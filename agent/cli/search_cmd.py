@@ -68,7 +68,8 @@ def register(app: typer.Typer) -> None:
         from agent.cli.common import settings_from
         from agent.core.errors import ConfigError, IndexMissing
         from agent.index.generations import Index
-        from agent.index.retrieval import MODES, HybridSearcher, open_searcher
+        from agent.index.retrieval import MODES, HybridSearcher
+        from agent.ingest.bundled import open_searcher
 
         if mode not in MODES:
             raise ConfigError(f"unknown --mode {mode!r}; choose one of {', '.join(MODES)}")

@@ -105,7 +105,7 @@ class Coach:
     @property
     def searcher(self) -> Any:
         if self._searcher is None:
-            from agent.index.retrieval import open_searcher
+            from agent.ingest.bundled import open_searcher
 
             self._searcher = open_searcher(self.settings)
         return self._searcher

@@ -77,7 +77,7 @@ def _searcher(base: Any) -> Any:
     """A searcher over the bundled corpus only, kept per embedder and corpus version so reruns skip ingest."""
     import shutil
 
-    from agent.index.retrieval import open_searcher
+    from agent.ingest.bundled import open_searcher
 
     settings = base.model_copy(update={"index_bundled_corpus": True})
     folder = base.home / "eval"

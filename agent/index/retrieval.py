@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -220,21 +219,6 @@ class HybridSearcher:
             np.array([pos[j] for j in keep], dtype=np.int64),
             1.0 - np.array([dist[j] for j in keep], dtype=np.float32),
         )
-
-
-def open_searcher(settings: Any, index_path: Path | None = None, mode: Mode = "hybrid") -> HybridSearcher:
-    """A searcher on the index; indexes the bundled corpus first if the index is empty and settings allow."""
-    index = Index.open(settings, index_path)
-    if not index.sources() and settings.index_bundled_corpus:
-        from agent.core.resources import corpus_dir
-
-        corpus = corpus_dir()
-        if corpus.is_dir() and any(p.is_file() and not p.name.startswith(".") for p in corpus.rglob("*")):
-            from agent.ingest.pipeline import ingest_paths
-
-            ingest_paths([corpus], settings, index=index)
-            index.refresh()
-    return HybridSearcher(index, settings, mode=mode)
 
 
 def __getattr__(name: str) -> Any:
