@@ -60,9 +60,9 @@ def unit_vectors(n: int, seed: int) -> np.ndarray:
 def phase_build(size: int, home: Path) -> dict:
     """Insert `size` synthetic chunks with precomputed vectors through Index.apply (one generation)."""
     import agent.index.generations as index_mod
-    from agent.index.embeddings import MiniLMEmbedder
     from agent.core.settings import load_settings
     from agent.core.types import Chunk
+    from agent.index.embeddings import MiniLMEmbedder
 
     texts = synthetic_texts(size, seed=1, low=120, high=180)
     row = {t: i for i, t in enumerate(texts)}
@@ -110,10 +110,10 @@ def phase_build(size: int, home: Path) -> dict:
 
 def phase_query(size: int, home: Path, n_queries: int) -> dict:
     """Time raw Chroma, raw BM25 and hybrid search per query, interleaved so load hits all three alike."""
+    from agent.core.settings import load_settings
     from agent.index.generation import bm25_terms
     from agent.index.generations import Index
     from agent.index.retrieval import HybridSearcher, candidate_count
-    from agent.core.settings import load_settings
 
     settings = load_settings(home=home, embedder="minilm", chroma_url="", index_bundled_corpus=False)
     started = time.perf_counter()
@@ -173,10 +173,10 @@ def phase_corpus(home: Path, n_queries: int) -> dict:
     """Query embedding before/after (cold, warm, cached) and hybrid end to end on the bundled corpus."""
     import yaml
 
-    from agent.index.embeddings import MiniLMEmbedder
     from agent.core.resources import evals_dir
-    from agent.ingest.bundled import open_searcher
     from agent.core.settings import load_settings
+    from agent.index.embeddings import MiniLMEmbedder
+    from agent.ingest.bundled import open_searcher
 
     load_before = round(__import__("os").getloadavg()[0], 2)
     settings = load_settings(home=home, embedder="minilm", chroma_url="", index_bundled_corpus=True)

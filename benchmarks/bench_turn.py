@@ -14,8 +14,9 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -108,10 +109,10 @@ def main() -> int:
     import agent.safety.guard as guards
     from agent.coach.offline import OfflineEngine
     from agent.coach.pipeline import Coach
-    from agent.store.memory import open_store
-    from agent.ingest.bundled import open_searcher
     from agent.core.settings import load_settings
     from agent.core.types import CoachTurn
+    from agent.ingest.bundled import open_searcher
+    from agent.store.memory import open_store
 
     home = opts.home or Path(tempfile.mkdtemp(prefix="coach-bench-"))
     settings = load_settings(home=home, embedder=opts.embedder, provider="offline")

@@ -65,10 +65,10 @@ def _any_per_span(unit: np.ndarray, spans: list[tuple[int, int]]) -> np.ndarray:
 
 
 def main(argv: list[str]) -> None:
-    from agent.index.embeddings import get_embedder
     from agent.evals.safety_eval import load_cases
-    from agent.safety.guard import _not_a_threat, check_rules
+    from agent.index.embeddings import get_embedder
     from agent.safety.bank import FAMILIES, family
+    from agent.safety.guard import _not_a_threat, check_rules
     from agent.safety.semantic import semantic_stage, split_units
 
     limit = float(argv[0]) if argv else 0.01

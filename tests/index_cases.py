@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from agent.core.types import Chunk
 from agent.index.generations import Index
 from agent.index.retrieval import HybridSearcher
-from agent.core.types import Chunk
 
 
 def make_chunks(source: str, paragraphs: list[str], title: str = "") -> list[Chunk]:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from agent.store.memory import PeerRecord, Store
 from agent.core.types import Citation, CoachTurn, Commitment
+from agent.store.memory import PeerRecord, Store
 
 CIT = Citation(source="peers.md", title="Mapping your peers", chunk=1, text="Rate each relationship.",
                link="https://example.org/peers", start=0, end=23)

@@ -8,9 +8,9 @@ import pytest
 
 from agent.brief.brief import build_brief, client_quotes, next_questions, phase_reached, to_markdown
 from agent.brief.export import latin1, to_markdown_bytes, to_pdf_bytes
-from agent.store.memory import open_store
 from agent.brief.redact import NAME_MARK
 from agent.core.settings import load_settings
+from agent.store.memory import open_store
 from tests.samples import SECRETS, peer_session
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 import agent.safety.semantic as semantic
+from agent.core.types import Safety
 from agent.index.embeddings import HashEmbedder
 from agent.safety.guard import after_check_in, check_in_answer, check_input, safe_reply
 from agent.safety.semantic import CrisisScorer, ExemplarBank, SemanticHit
-from agent.core.types import Safety
 from tests.coach_helpers import home_with_corpus
 
 NEAR = "I keep picturing the office roof and how quiet it would be."

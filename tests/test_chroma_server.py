@@ -13,9 +13,9 @@ import pytest
 from typer.testing import CliRunner
 
 from agent.cli.main import app
+from agent.core.settings import load_settings
 from agent.index.generations import ChromaUnavailable, Index
 from agent.index.retrieval import HybridSearcher
-from agent.core.settings import load_settings
 from tests.conftest import require
 from tests.index_cases import CASES, FEEDBACK, PEERS, own_collections, run_case, upsert
 

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from agent.core.tokens import count_tokens
 from agent.ingest.chunking import chunk_document, sections
 from agent.ingest.loaders import Document, load
-from agent.core.tokens import count_tokens
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -11,13 +11,13 @@ import pytest
 from typer.testing import CliRunner
 
 from agent.cli.main import app
-from agent.store.doctor import run_doctor
-from agent.index.generations import Index
-from agent.ingest.pipeline import ingest_paths
-from agent.store.memory import open_store
-from agent.index.retrieval import HybridSearcher
 from agent.core.settings import load_settings
 from agent.core.types import Citation, CoachTurn
+from agent.index.generations import Index
+from agent.index.retrieval import HybridSearcher
+from agent.ingest.pipeline import ingest_paths
+from agent.store.doctor import run_doctor
+from agent.store.memory import open_store
 from tests.coach_helpers import home_with_corpus
 from tests.conftest import ROOT
 from tests.conftest_pg import pg_server, pg_url  # noqa: F401  (fixtures)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from agent.core.errors import ConfigError
+from agent.core.settings import load_settings
 from agent.index.embeddings import (
     DIM,
     HashEmbedder,
@@ -13,8 +15,6 @@ from agent.index.embeddings import (
     embedder_by_name,
     get_embedder,
 )
-from agent.core.errors import ConfigError
-from agent.core.settings import load_settings
 
 
 def test_hash_embedder_is_deterministic_normalised_and_word_sensitive():
@@ -170,8 +170,8 @@ def test_search_embeds_the_query_through_the_cached_single_path(tmp_path):
 
 def test_minilm_tolerates_lone_surrogates():
     """Undecodable argv bytes arrive as lone surrogates; they must not crash the tokenizer."""
-    from agent.index.embeddings import get_embedder
     from agent.core.settings import load_settings
+    from agent.index.embeddings import get_embedder
 
     emb = get_embedder(load_settings(embedder="minilm"))
     q = emb.embed_query("\udcff my team ignores me")

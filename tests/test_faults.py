@@ -14,9 +14,9 @@ import pytest
 from agent.coach.engine import EngineInput, EngineOutput
 from agent.coach.llm_engine import LLMEngine
 from agent.core.errors import ProviderError
+from agent.core.settings import load_settings
 from agent.providers.factory import build_chat_model
 from agent.providers.retry import RetryPolicy
-from agent.core.settings import load_settings
 from tests.fakes import VALID_REPLY
 
 pytestmark = pytest.mark.timeout(30)

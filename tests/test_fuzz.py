@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 
 from agent.coach.pipeline import Coach
 from agent.core.errors import CoachError, ConfigError
+from agent.core.settings import load_settings
 from agent.index.generations import Index
 from agent.ingest.loaders import KINDS, load
 from agent.ingest.pipeline import ingest_paths
-from agent.core.settings import load_settings
 from agent.library.uploads import save_uploads
 from tests.coach_helpers import home_with_corpus
 

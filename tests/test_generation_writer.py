@@ -8,9 +8,9 @@ import bm25s
 import numpy as np
 import pytest
 
+from agent.core.types import Chunk
 from agent.index.generation import BM25_B, BM25_K1, Generation, SourceInfo, bm25_terms
 from agent.index.generation_writer import BM25Builder, GenerationWriter, write_bm25
-from agent.core.types import Chunk
 from tests.index_cases import DELEGATION, FEEDBACK, PEERS, make_chunks
 
 TEXTS = (

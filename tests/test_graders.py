@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from agent.core.types import Chunk, Citation, CoachTurn, Commitment, Hit, Opener, Safety
 from agent.evals import graders as g
 from agent.evals import graders_outcome as o
 from agent.evals.transcript import Exchange, Transcript, transcript_of
-from agent.core.types import Chunk, Citation, CoachTurn, Commitment, Hit, Opener, Safety
 
 USER = "My peer on the platform team keeps pushing back on everything I propose and I'm tired of it."
 

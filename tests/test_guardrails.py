@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from agent.core.errors import ConfigError
+from agent.core.types import Safety
 from agent.safety.guard import check_document, check_input, check_output, make_canary, neutralize, safe_reply
 from agent.safety.leaks import MARK
 from agent.safety.rules import default_rules_path, load_rules
 from agent.safety.text import fold, osa_distance, squeeze
-from agent.core.types import Safety
 
 
 @pytest.fixture(autouse=True)

@@ -12,12 +12,18 @@ from pydantic import ValidationError
 import agent.safety.second_opinion as glm
 import agent.safety.semantic as semantic
 from agent.core.errors import ConfigError
-from agent.safety.guard import safe_reply
-from agent.safety.second_opinion import SafetyCheckPrompt, load_safety_prompt, read_label, review, second_opinion
-from agent.safety.semantic import SemanticHit
 from agent.core.resources import prompts_dir
 from agent.core.settings import load_settings
 from agent.core.types import Safety
+from agent.safety.guard import safe_reply
+from agent.safety.second_opinion import (
+    SafetyCheckPrompt,
+    load_safety_prompt,
+    read_label,
+    review,
+    second_opinion,
+)
+from agent.safety.semantic import SemanticHit
 from tests.coach_helpers import home_with_corpus
 from tests.conftest_llm import llama_server  # noqa: F401  (session fixture)
 from tests.fakes import RecordingChatModel, json_reply

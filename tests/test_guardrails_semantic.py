@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 import agent.safety.semantic as semantic
-from agent.index.embeddings import HashEmbedder, MiniLMEmbedder
 from agent.core.errors import ConfigError
-from agent.safety.guard import check_input, check_rules, safe_reply
-from agent.safety.bank import bank_key, bank_texts, default_bank_path, load_bank, vectors_path
-from agent.safety.semantic import CrisisScorer, ExemplarBank, split_units
 from agent.core.types import Safety
+from agent.index.embeddings import HashEmbedder, MiniLMEmbedder
+from agent.safety.bank import bank_key, bank_texts, default_bank_path, load_bank, vectors_path
+from agent.safety.guard import check_input, check_rules, safe_reply
+from agent.safety.semantic import CrisisScorer, ExemplarBank, split_units
 
 
 @pytest.fixture

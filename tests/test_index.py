@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from agent.core.errors import ConfigError, IndexMissing, IngestError
+from agent.core.settings import load_settings
 from agent.index.generations import Index
 from agent.index.retrieval import HybridSearcher
-from agent.core.settings import load_settings
 from tests.index_cases import CASES, FEEDBACK, PEERS, make_chunks, run_case, upsert
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from agent.core.settings import load_settings
 from agent.index.generations import Index
 from agent.index.retrieval import HybridSearcher
-from agent.core.settings import load_settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ROOT = Path(__file__).resolve().parent.parent

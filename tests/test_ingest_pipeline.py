@@ -9,9 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from agent.cli import app
+from agent.core.settings import load_settings
 from agent.index.generations import Index
 from agent.ingest.pipeline import collect_files, ingest_paths
-from agent.core.settings import load_settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

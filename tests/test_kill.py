@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from agent.store.doctor import run_doctor
 from agent.core.errors import SessionNotFound
-from agent.index.generations import Index
-from agent.store.memory import open_store
 from agent.core.settings import load_settings
 from agent.core.types import Citation, CoachTurn, Commitment
+from agent.index.generations import Index
+from agent.store.doctor import run_doctor
+from agent.store.memory import open_store
 from tests.coach_helpers import home_with_corpus
 from tests.conftest import ROOT
 from tests.test_ingest_kill import _big_folder, _coach, _kill_while_indexing

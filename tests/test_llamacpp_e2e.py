@@ -7,10 +7,10 @@ import pytest
 from agent.coach.engine import EngineInput, EngineOutput
 from agent.coach.llm_engine import LLMEngine
 from agent.coach.parsing import PHASES
-from agent.store.memory import open_store
-from agent.providers.factory import build_chat_model
 from agent.core.settings import load_settings
 from agent.core.types import Chunk, Hit
+from agent.providers.factory import build_chat_model
+from agent.store.memory import open_store
 from tests.conftest_llm import THREADS, gemma_path, llama_server  # noqa: F401  (session fixtures)
 
 pytestmark = [pytest.mark.slow, pytest.mark.llm, pytest.mark.timeout(900)]

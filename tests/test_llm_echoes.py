@@ -9,13 +9,13 @@ import pytest
 from agent.coach.engine import EngineInput
 from agent.coach.llm_engine import FALLBACK_REPLY, LLMEngine
 from agent.coach.pipeline import Coach
-from agent.evals.graders_outcome import leak_problem
-from agent.safety.guard import safe_reply
-from agent.safety.leaks import check_output, strip_echoes, visible_part
 from agent.core.prompts import list_variants, load_prompt
-from agent.providers.retry import RetryPolicy
 from agent.core.settings import load_settings
 from agent.core.types import CoachTurn, Safety
+from agent.evals.graders_outcome import leak_problem
+from agent.providers.retry import RetryPolicy
+from agent.safety.guard import safe_reply
+from agent.safety.leaks import check_output, strip_echoes, visible_part
 from tests.coach_helpers import home_with_corpus
 from tests.fakes import RecordingChatModel, json_reply
 

@@ -12,10 +12,10 @@ from agent.coach.llm_engine import FALLBACK_REPLY, LLMEngine
 from agent.coach.llm_prompt import prompt_tokens
 from agent.coach.parsing import ReplyStreamer, extract_json, last_question
 from agent.core.errors import ProviderError
-from agent.store.memory import open_store
-from agent.providers.retry import RetryPolicy
 from agent.core.settings import load_settings
 from agent.core.types import Chunk, Commitment, Hit
+from agent.providers.retry import RetryPolicy
+from agent.store.memory import open_store
 from tests.fakes import VALID_REPLY, RecordingChatModel, json_reply
 
 

@@ -11,10 +11,10 @@ import threading
 import pytest
 
 from agent.core.errors import ConfigError, SessionNotFound
-from agent.store.memory import NotFound, PeerRecord, Store, open_store, redact
-from agent.store.sql import SCHEMA_VERSION
 from agent.core.settings import load_settings
 from agent.core.types import Citation, CoachTurn, Commitment, Opener, Safety
+from agent.store.memory import NotFound, PeerRecord, Store, open_store, redact
+from agent.store.sql import SCHEMA_VERSION
 from tests.conftest_pg import pg_server, pg_url  # noqa: F401  (fixtures)
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=[pytest.mark.slow, pytest.mark.postgres])]

@@ -9,9 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from agent.cli.main import app
+from agent.coach.openers import OWNERSHIP, detect_stance, draft_openers, extract_peer, load_openers
 from agent.coach.questions import is_open_question
 from agent.core.errors import ConfigError
-from agent.coach.openers import OWNERSHIP, detect_stance, draft_openers, extract_peer, load_openers
 from agent.core.types import Chunk, Hit
 from tests.coach_helpers import corpus_hit, home_with_corpus
 

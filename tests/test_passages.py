@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from agent.library.passages import PassageView, escape_markdown, highlighted_html, passage_view, safe_link
 from agent.core.types import Chunk, Citation
+from agent.library.passages import PassageView, escape_markdown, highlighted_html, passage_view, safe_link
 
 DOC = "First part about goals. Second part about trust between peers. Third part about the long game."
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from agent.store.memory import PeerRecord
 from agent.coach.openers import detect_stance, extract_peer
 from agent.peers.map import chart_rows, ranked, situation_for
+from agent.store.memory import PeerRecord
 
 DANA = PeerRecord(
     id=1,

@@ -12,8 +12,8 @@ from agent.coach.offline import OfflineEngine
 from agent.coach.pipeline import Coach, MessageError
 from agent.coach.questions import is_open_question, normalise
 from agent.core.errors import ProviderError, SessionNotFound
-from agent.store.memory import StoredMessage
 from agent.core.types import CoachTurn
+from agent.store.memory import StoredMessage
 from tests.coach_helpers import home_with_corpus
 from tests.fakes import RecordingChatModel, json_reply
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from agent.coach.engines import build_engine
 from agent.coach.llm_engine import LLMEngine
 from agent.core.errors import ConfigError, ProviderError
-from agent.coach.engines import build_engine
+from agent.core.settings import load_settings
 from agent.providers.factory import build_chat_model
 from agent.providers.retry import Fault, RetryPolicy, call_with_retry, classify, stream_with_retry
-from agent.core.settings import load_settings
 from tests.fakes import RecordingChatModel
 
 

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from agent.core.errors import ConfigError
+from agent.core.settings import load_settings
+from agent.core.types import Chunk
 from agent.index.generations import Index
 from agent.index.retrieval import HybridSearcher, mmr, rrf
 from agent.ingest.bundled import open_searcher
-from agent.core.settings import load_settings
-from agent.core.types import Chunk
 from tests.index_cases import DELEGATION, FEEDBACK, PEERS, make_chunks, upsert
 
 
@@ -118,8 +118,8 @@ def test_heavily_overlapping_spans_of_one_source_count_once(settings):
 
 
 def test_open_searcher_indexes_the_bundled_corpus_once():
-    from agent.ingest.pipeline import collect_files
     from agent.core.resources import corpus_dir
+    from agent.ingest.pipeline import collect_files
 
     settings = load_settings()
     searcher = open_searcher(settings)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from agent.evals.retrieval_eval import evaluate, load_questions, rank_of, score
 from agent.core.resources import evals_dir
 from agent.core.settings import load_settings
+from agent.evals.retrieval_eval import evaluate, load_questions, rank_of, score
 from tests.conftest import require
 
 QUESTIONS = evals_dir() / "retrieval" / "questions.yaml"

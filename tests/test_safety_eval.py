@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from agent.core.errors import ConfigError
-from agent.evals.safety_eval import evaluate, load_cases
 from agent.core.resources import evals_dir
+from agent.evals.safety_eval import evaluate, load_cases
 
 SAFETY = evals_dir() / "safety"
 REFERRALS = ("harassment", "discrimination", "legal", "medical")

@@ -8,8 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from agent.cli.main import app
-from agent.index.generations import Index
 from agent.core.settings import load_settings
+from agent.index.generations import Index
 from tests.index_cases import DELEGATION, FEEDBACK, PEERS, upsert
 
 

@@ -11,12 +11,12 @@ from typer.testing import CliRunner
 
 from agent.cli.main import app
 from agent.coach.pipeline import Coach
-from agent.safety.leaks import MARK
-from agent.ingest.pipeline import ingest_paths
-from agent.store.memory import open_store
-from agent.ingest.bundled import open_searcher
 from agent.core.settings import load_settings
 from agent.core.types import Citation, CoachTurn, Commitment, Opener
+from agent.ingest.bundled import open_searcher
+from agent.ingest.pipeline import ingest_paths
+from agent.safety.leaks import MARK
+from agent.store.memory import open_store
 from tests.coach_helpers import home_with_corpus
 from tests.conftest import ROOT
 from tests.fakes import RecordingChatModel, json_reply

@@ -8,9 +8,9 @@ import pytest
 from typer.testing import CliRunner
 
 from agent.cli.main import app
-from agent.store.memory import open_store
 from agent.core.settings import load_settings
 from agent.core.types import Citation, CoachTurn, Commitment
+from agent.store.memory import open_store
 
 runner = CliRunner()
 

@@ -55,8 +55,8 @@ def no_corpus(monkeypatch):
 @pytest.fixture
 def stored_session():
     """The sample session, written through the real store the UI opens."""
-    from agent.store.memory import open_store
     from agent.core.settings import load_settings
+    from agent.store.memory import open_store
 
     store = open_store(load_settings())
     sid = peer_session(store)
@@ -197,8 +197,8 @@ def test_peer_add_draws_chart_and_drafts_openers():
     assert {"name": "Dana", "vital": 5, "quality": 2, "trust": 2, "stance": "Anti-sponsor"}.items() <= next(
         v for v in values if v.get("name") == "Dana"
     ).items()
-    from agent.store.memory import open_store
     from agent.core.settings import load_settings
+    from agent.store.memory import open_store
 
     assert [p.name for p in open_store(load_settings()).list_peers()] == ["Dana"]
     next(b for b in at.button if b.label == "Draft conversation openers").click().run()

@@ -49,9 +49,9 @@ def _free_port() -> int:
 
 def _prepare_home(home: Path) -> None:
     """Index the bundled notes plus one note with markup in it; add two peers and an eval report to open."""
+    from agent.core.settings import load_settings
     from agent.ingest.pipeline import ingest_paths
     from agent.store.memory import PeerRecord, open_store
-    from agent.core.settings import load_settings
     from tests.ui_samples import index_with_peer_note, sample_report
 
     settings = load_settings(home=home, embedder="hash")

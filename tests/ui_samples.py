@@ -13,8 +13,8 @@ PEER_MESSAGE = "Priya and my other peers ignore my proposals in planning meeting
 
 def index_with_peer_note(settings, folder) -> None:
     """Index the bundled notes, then PEER_NOTE on top (in that order: a non-empty index skips the bundle)."""
-    from agent.ingest.pipeline import ingest_paths
     from agent.ingest.bundled import open_searcher
+    from agent.ingest.pipeline import ingest_paths
 
     open_searcher(settings)
     note = folder / "proposals-peers-ignore.md"

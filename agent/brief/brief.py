@@ -9,8 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from agent.core.errors import CoachError
 from agent.brief.redact import COMMON_WORDS, redact
+from agent.core.errors import CoachError
 
 PHASE_ORDER = ("goal", "reality", "options", "will", "closed")
 PHASE_NAMES = {"goal": "Goal", "reality": "Reality", "options": "Options", "will": "Will", "closed": "Closed"}

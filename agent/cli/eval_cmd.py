@@ -13,9 +13,9 @@ from agent.cli.common import friendly
 def parse_compare(value: str, base: Any) -> Any:
     """--compare X: a provider (optionally provider:model) or a prompt variant of the coach prompt."""
     from agent.core.errors import ConfigError
-    from agent.evals.targets import Target
     from agent.core.prompts import list_variants
     from agent.core.settings import PROVIDERS
+    from agent.evals.targets import Target
 
     provider, _, model = value.partition(":")
     if provider in PROVIDERS:
@@ -63,11 +63,11 @@ def register(app: typer.Typer) -> None:
         """Run eval suites offline (cassettes) or live (--record); exit 1 when a threshold is missed."""
         from agent.cli.common import settings_from
         from agent.core.errors import ConfigError
+        from agent.core.prompts import list_variants
         from agent.evals.gate import load_thresholds
         from agent.evals.orchestrate import check_suites, run_eval
         from agent.evals.runner import RunOptions
         from agent.evals.targets import Target
-        from agent.core.prompts import list_variants
 
         settings = settings_from(provider=provider, model=model, prompt_variant=prompt_variant)
         chosen = check_suites(list(suites or []))

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
 from agent.coach import asking
 from agent.coach.engine import EngineInput, EngineOutput
 from agent.coach.grounding import shared_words
 from agent.coach.grow import extract_commitment, measure_is_when, next_phase, phase_run, wants_advice
 from agent.coach.offers import ASKS_HOW, MIN_SHARED, STUCK, Offer, grounding_hit, idea_for, substantive
+from agent.coach.openers import draft_openers, extract_peer, is_name
 from agent.coach.questions import QuestionBank, load_bank, normalise, render, template_of
 from agent.coach.quotes import shift_pronouns, trim
 from agent.coach.reflect import Reflection, ranked_phrases, reflect, sentence
 from agent.coach.situations import FALLBACK, Situation, detect, load_situations, score_text
-from agent.coach.openers import draft_openers, extract_peer, is_name
 from agent.core.types import Commitment, Opener, Phase
 
 TALK_SHARE = 0.8  # the reply aims at no more words than this share of the message: they talk, the coach listens

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from functools import lru_cache
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from agent.coach.engine import EngineInput, EngineOutput
 from agent.coach.grow import gives_permission, wants_advice
 from agent.coach.history import tokens, trim_history
 from agent.coach.offers import substantive
+from agent.coach.openers import draft_openers, extract_peer, is_name
 from agent.coach.parsing import last_question
 from agent.coach.questions import load_bank
 from agent.coach.situations import detect, is_peer
@@ -21,7 +23,6 @@ from agent.coach.validate import (
     stream_guard,
 )
 from agent.core.errors import CoachError
-from agent.coach.openers import draft_openers, extract_peer, is_name
 from agent.core.types import CoachTurn, Commitment, Hit, Opener, Safety
 
 MAX_MESSAGE_CHARS = 8000

@@ -113,7 +113,7 @@ class QuestionBank(BaseModel):
         return v
 
     @model_validator(mode="after")
-    def _check_templates(self) -> "QuestionBank":
+    def _check_templates(self) -> QuestionBank:
         for kind, allowed in TEMPLATE_VARS.items():
             items = self.templates.get(kind)
             if not items:

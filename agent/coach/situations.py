@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, Field, field_validator
 
-from agent.core.resources import corpus_dir, coach_data_dir
+from agent.core.resources import coach_data_dir, corpus_dir
 from agent.core.types import Hit
 from agent.core.yaml_data import check_regexes, load_model
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from agent.coach.engine import EngineInput
-from agent.coach.questions import load_bank, normalise, variables
 from agent.coach.openers import citation_for
+from agent.coach.questions import load_bank, normalise, variables
 from agent.core.types import Citation, Hit, Opener
 
 MAX_QUESTIONS = 2

@@ -14,6 +14,7 @@ from agent.evals import graders_outcome as o
 from agent.evals.grade import Grade, not_applicable
 from agent.evals.transcript import Exchange, Transcript
 
+
 # What the graders read of a case (agent.evals.cases validates assertion types against ASSERT_TYPES, so this
 # module names the shapes it needs instead of importing cases back).
 class Assertion(Protocol):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from fnmatch import fnmatch
 
+from agent.core.types import Citation, Hit, Opener
 from agent.evals.grade import Grade, not_applicable, share
 from agent.evals.textutil import content_words, normalize, words
 from agent.evals.transcript import Exchange, Transcript
-from agent.core.types import Citation, Hit, Opener
 
 PHASE_ORDER = {"goal": 0, "reality": 1, "options": 2, "will": 3, "closed": 4}
 MIN_OVERLAP = 2  # shared content words between a citation and the turn before it counts as on-topic

@@ -54,8 +54,8 @@ def evaluate(
     embedder: str = "minilm",
 ) -> dict:
     """Index ONLY `docs_dir` (default: the seed articles) into a fresh temp index and score each mode."""
-    from agent.ingest.pipeline import ingest_paths
     from agent.index.retrieval import HybridSearcher
+    from agent.ingest.pipeline import ingest_paths
 
     docs = Path(docs_dir) if docs_dir else Path(__file__).resolve().parents[2].parent / "shared" / "seeds"
     if not docs.is_dir():

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from agent.core.types import Chunk
 from agent.index.generation import (
     BM25_B,
     BM25_DIR,
@@ -23,7 +24,6 @@ from agent.index.generation import (
     SourceInfo,
     bm25_terms,
 )
-from agent.core.types import Chunk
 
 
 class BM25Builder:

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from agent.core.errors import CoachError, ConfigError, IndexMissing, IngestError
+from agent.core.types import Chunk
 from agent.index.chroma_link import (
     REPAIR_HINT,
     ChromaUnavailable,
@@ -21,10 +23,13 @@ from agent.index.chroma_link import (
     chroma_failure,
     is_chroma_failure,
 )
-from agent.index.embeddings import Embedder, chroma_embedding_function, get_embedder, register_chroma_functions
-from agent.core.errors import CoachError, ConfigError, IndexMissing, IngestError
+from agent.index.embeddings import (
+    Embedder,
+    chroma_embedding_function,
+    get_embedder,
+    register_chroma_functions,
+)
 from agent.index.generation import Generation, GenerationDamaged, SourceInfo, gen_number
-from agent.core.types import Chunk
 
 __all__ = ["ChromaUnavailable", "Index", "SourceInfo"]
 

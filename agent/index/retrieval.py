@@ -6,12 +6,12 @@ from typing import Any, Literal
 
 import numpy as np
 
+from agent.core.errors import ConfigError, IndexMissing
+from agent.core.types import Hit
 from agent.index.chroma_link import REPAIR_HINT
 from agent.index.embeddings import embed_query, get_embedder
-from agent.core.errors import ConfigError, IndexMissing
 from agent.index.generation import Generation
 from agent.index.generations import Index
-from agent.core.types import Hit
 
 Mode = Literal["hybrid", "dense", "bm25"]
 MODES: tuple[str, ...] = ("hybrid", "dense", "bm25")

@@ -12,10 +12,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from agent.core.types import Chunk
 from agent.index.embeddings import Embedder, chroma_embedding_function
 from agent.index.generation import Generation, SourceInfo, gen_name
 from agent.index.generation_writer import GenerationWriter
-from agent.core.types import Chunk
 
 
 class IndexLike(Protocol):

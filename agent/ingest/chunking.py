@@ -8,9 +8,9 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from itertools import accumulate
 
-from agent.ingest.loaders import Document, plain_heading
 from agent.core.tokens import encoding
 from agent.core.types import Chunk
+from agent.ingest.loaders import Document, plain_heading
 
 _HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(\S.*?)[ \t#]*$")
 _FENCE = re.compile(r"^ {0,3}(```|~~~)")

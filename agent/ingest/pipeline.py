@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agent.core.types import Chunk
 from agent.ingest.chunking import chunk_document
 from agent.ingest.loaders import KINDS, FileRejected, kind_of, load_bytes, read_limited, unsupported_reason
-from agent.core.types import Chunk
 
 # progress(stage, done, total); stage is "read" (files) or "index" (chunks embedded and written).
 Progress = Callable[[str, int, int], None]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from contextlib import contextmanager
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from agent.core.types import Safety
 from agent.safety.leaks import check_output, instruction_hit, make_canary, neutralize
 from agent.safety.rules import Match, load_rules
 from agent.safety.text import encoded_payloads, fold
-from agent.core.types import Safety
 
 if TYPE_CHECKING:
     from agent.safety.semantic import SemanticHit

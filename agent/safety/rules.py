@@ -10,8 +10,8 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from agent.core.errors import ConfigError
-from agent.safety.text import Normaliser
 from agent.core.types import SafetyAction, SafetyCategory
+from agent.safety.text import Normaliser
 
 _MACRO = re.compile(r"<([a-z_]+)>")
 _BLANK = " _ "  # stands in for an excluded idiom so the words around it cannot join into a new match

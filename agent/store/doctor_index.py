@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from agent.store.checks import Check, ok, one_line, problem, repaired
-from agent.index.generation import BM25_B, BM25_DIR, BM25_K1, META, STORE, Generation, bm25_terms, gen_number
 from agent.core.types import Chunk
+from agent.index.generation import BM25_B, BM25_DIR, BM25_K1, META, STORE, Generation, bm25_terms, gen_number
+from agent.store.checks import Check, ok, one_line, problem, repaired
 
 BATCH = 1000
 SAMPLE_IDS = 64  # ids looked up in Chroma on top of the count, spread over the generation

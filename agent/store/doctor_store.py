@@ -8,8 +8,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from agent.store.checks import Check, ok, one_line, problem, repaired
 from agent.core.types import CoachTurn
+from agent.store.checks import Check, ok, one_line, problem, repaired
 
 BATCH = 1000
 # Per session (no % operator: psycopg reads it as a placeholder): turns counted, messages, highest seq, user messages at odd seqs, coach messages at even seqs.
