@@ -87,7 +87,7 @@ def pg_server() -> str:
         except psycopg.OperationalError:
             if time.monotonic() > deadline or _proc.poll() is not None:
                 _stop()
-                raise RuntimeError("PostgreSQL did not start")
+                raise RuntimeError("PostgreSQL did not start")  # noqa: B904 (kept as is)
             time.sleep(0.2)
     yield url
     _stop()

@@ -7,6 +7,7 @@ import pytest
 from agent.core.types import Chunk, Citation, CoachTurn, Commitment, Hit, Opener, Safety
 from agent.evals import graders as g
 from agent.evals import graders_outcome as o
+from agent.evals.judge import judge_transcript, parse_judge
 from agent.evals.transcript import Exchange, Transcript, transcript_of
 
 USER = "My peer on the platform team keeps pushing back on everything I propose and I'm tired of it."
@@ -287,7 +288,6 @@ def test_opener_naming_the_relationship_without_a_name():
 
 # --- the LLM judge's parsing and repeats --------------------------------------------------------------------
 
-from agent.evals.judge import judge_transcript, parse_judge
 
 FULL = {"form": 4, "socratic": 3, "grounded": 5, "non_leading": 2}
 

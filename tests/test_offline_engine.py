@@ -50,7 +50,7 @@ def test_open_question_check(question, is_open):
 
 
 def test_a_closed_question_in_the_bank_is_a_config_error(tmp_path):
-    text = (load_bank.__module__ and open(_bank_path(), encoding="utf-8").read())
+    text = (load_bank.__module__ and _bank_path().read_text(encoding="utf-8"))
     bad = tmp_path / "bank.yaml"
     bad.write_text(text.replace("What would you like to get out of our conversation today?",
                                 "Do you want to talk today?"), encoding="utf-8")

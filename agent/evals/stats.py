@@ -78,7 +78,10 @@ def compare(metric: str, baseline: dict[str, float], candidate: dict[str, float]
     wins = sum(1 for b in better if b > tie_tolerance)
     losses = sum(1 for b in better if b < -tie_tolerance)
     low, high = bootstrap_ci(deltas, seed=seed) if deltas else (math.nan, math.nan)
-    mean_of = (lambda xs: sum(xs) / len(xs) if xs else math.nan)
+
+    def mean_of(xs: list[float]) -> float:
+        return sum(xs) / len(xs) if xs else math.nan
+
     return Comparison(metric=metric, n=len(ids), baseline=mean_of([baseline[i] for i in ids]),
                       candidate=mean_of([candidate[i] for i in ids]), delta=mean_of(deltas), ci_low=low, ci_high=high,
                       wins=wins, losses=losses, ties=len(ids) - wins - losses, higher_is_better=higher_is_better)

@@ -57,7 +57,7 @@ class LocalLlamaChat(BaseChatModel):
             try:
                 import llama_cpp
             except ImportError:
-                raise ConfigError("provider llamacpp needs the [local] extra: pip install 'socratic-coach[local]'")
+                raise ConfigError("provider llamacpp needs the [local] extra: pip install 'socratic-coach[local]'")  # noqa: B904 (kept as is)
             self._llama = llama_cpp.Llama(model_path=self.model_path, n_ctx=self.n_ctx, n_threads=self.n_threads,
                                           chat_format=self.chat_format, verbose=False)
         return self._llama

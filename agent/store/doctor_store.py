@@ -77,7 +77,7 @@ def _bad_turn_json(store: Any) -> set[str]:
     while True:
         rows = store.db.query("SELECT id, session_id, turn_json FROM messages WHERE role = 'coach' AND id > ? "
                               "ORDER BY id LIMIT ?", (last, BATCH))
-        for mid, sid, data in rows:
+        for _mid, sid, data in rows:
             try:
                 CoachTurn.model_validate_json(data or "")
             except ValidationError:

@@ -124,7 +124,7 @@ class PostgresBackend(Backend):
         try:
             import psycopg
         except ImportError:
-            raise ConfigError("PostgreSQL support needs the [postgres] extra: pip install 'socratic-coach[postgres]'")
+            raise ConfigError("PostgreSQL support needs the [postgres] extra: pip install 'socratic-coach[postgres]'")  # noqa: B904 (kept as is)
         try:
             return psycopg.connect(self.url, autocommit=True, connect_timeout=10)
         except psycopg.Error as exc:
