@@ -45,6 +45,17 @@ def friendly_errors(where: str = "") -> Iterator[None]:
         st.error(GENERIC_ERROR)
 
 
+def listed_or_stop(where: str, fetch: Any, empty: str) -> list[Any]:
+    """fetch() under friendly_errors(where); when it gives nothing (or failed), show `empty` and stop the page."""
+    items: list[Any] = []
+    with friendly_errors(where):
+        items = fetch()
+    if not items:
+        st.info(empty)
+        st.stop()
+    return items
+
+
 def current_settings():
     """Settings from COACH_* env/config with the sidebar's choices on top; the key stays a SecretStr."""
     from agent.core.settings import load_settings

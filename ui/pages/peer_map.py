@@ -97,13 +97,8 @@ with st.expander("Add a peer", expanded=False):
                 state.store().add_peer(PeerRecord(**fields))
                 st.success(esc(f"Added {fields['name']}."))
 
-peers = []
-with state.friendly_errors("peers"):
-    peers = state.store().list_peers()
-
-if not peers:
-    st.info("No peers yet. Add the colleagues who matter most to your mission.")
-    st.stop()
+peers = state.listed_or_stop("peers", lambda: state.store().list_peers(),
+                             "No peers yet. Add the colleagues who matter most to your mission.")
 
 chart(peers)
 by_id = {p.id: p for p in peers}

@@ -12,12 +12,8 @@ state.init_state()
 st.title("Session prep")
 st.caption("A brief to read before the next session. Edit it freely; the export uses your edited text.")
 
-sessions = []
-with state.friendly_errors("sessions"):
-    sessions = state.store().list_sessions()
-if not sessions:
-    st.info("No sessions yet. Have a conversation on the Chat page first.")
-    st.stop()
+sessions = state.listed_or_stop("sessions", lambda: state.store().list_sessions(),
+                                "No sessions yet. Have a conversation on the Chat page first.")
 
 labels = {s.id: f"{s.title or 'Untitled'} · {s.updated_at[:10]} · {s.n_turns} turn(s)" for s in sessions}
 ids = list(labels)
