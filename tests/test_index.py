@@ -14,6 +14,7 @@ import pytest
 
 from agent.core.errors import ConfigError, IndexMissing, IngestError
 from agent.core.settings import load_settings
+from agent.index import retrieval
 from agent.index.generations import Index
 from agent.index.retrieval import HybridSearcher
 from tests.index_cases import CASES, FEEDBACK, PEERS, make_chunks, run_case, upsert
@@ -242,10 +243,14 @@ def _damage(index: Index, what: str) -> None:
 
 
 @pytest.mark.parametrize("what", ["vectors", "store", "meta", "bm25", "folder", "current", "collection"])
-def test_a_damaged_generation_is_one_line_that_points_at_doctor(settings, what):
+def test_a_damaged_generation_is_one_line_that_points_at_doctor(settings, what, monkeypatch):
     index = Index.open(settings)
     index.apply(upsert("feedback.md", FEEDBACK))
     _damage(index, what)
+    if what == "collection":
+        # A small embedded index answers from vectors.npy and never sees the lost collection; a large one asks Chroma.
+        assert HybridSearcher(Index.open(settings), settings).search("timely feedback", k=2)
+        monkeypatch.setattr(retrieval, "EXACT_MAX", 0)
     with pytest.raises(IndexMissing) as err:
         HybridSearcher(Index.open(settings), settings).search("timely feedback", k=2)
     message = str(err.value)

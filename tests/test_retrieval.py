@@ -8,6 +8,7 @@ import pytest
 from agent.core.errors import ConfigError
 from agent.core.settings import load_settings
 from agent.core.types import Chunk
+from agent.index import retrieval
 from agent.index.generations import Index
 from agent.index.retrieval import HybridSearcher, mmr, rrf
 from agent.ingest.bundled import open_searcher
@@ -171,8 +172,30 @@ def test_top_hits_spread_over_sources_unless_told_not_to(settings):
     assert [h.chunk.source for h in plain] == ["feedback.md", "feedback.md"]
 
 
-def test_warm_opens_the_collection_before_the_first_search(searcher):
+def test_warm_opens_the_collection_before_the_first_search(searcher, monkeypatch):
+    monkeypatch.setattr(retrieval, "EXACT_MAX", 0)  # an index too big for the exact scan goes to Chroma
     gen = searcher.index.generation
     searcher.index.forget_collection(gen.name)
     searcher.warm()
     assert gen.name in searcher.index._collections
+
+
+def test_a_small_embedded_index_is_searched_without_chroma(searcher):
+    gen = searcher.index.generation
+    searcher.index.forget_collection(gen.name)
+    searcher.warm()
+    hits = searcher.search("timely feedback", k=2, mode="dense")
+    assert hits and gen.name not in searcher.index._collections
+
+
+@pytest.mark.parametrize("query", ["timely feedback", "hand over the decision", "peers in finance", "zzz"])
+def test_the_exact_scan_ranks_as_chroma_does(searcher, monkeypatch, query):
+    gen = searcher.index.generation
+    vector = searcher.embedder.embed_query(query)
+    exact_pos, exact_sim = searcher._dense(gen, vector, gen.count)
+    monkeypatch.setattr(retrieval, "EXACT_MAX", 0)
+    chroma_pos, chroma_sim = searcher._dense(gen, vector, gen.count)
+    assert sorted(exact_pos.tolist()) == sorted(chroma_pos.tolist())
+    assert np.allclose(exact_sim, chroma_sim, atol=1e-5)  # the same order, up to ties
+    by_chroma = dict(zip(chroma_pos.tolist(), chroma_sim.tolist()))
+    assert all(abs(by_chroma[p] - s) < 1e-5 for p, s in zip(exact_pos.tolist(), exact_sim.tolist()))

@@ -23,6 +23,11 @@ RRF_WEIGHTS = (1.0, 1.0)  # (dense, bm25)
 SAME_SOURCE_SIM = 1.0
 MMR_LAMBDA = 0.7
 SPAN_OVERLAP = 0.5  # a chunk sharing more than this share of its span with a picked one adds nothing
+# Up to this many chunks an embedded index answers the dense query from the generation's own vectors.npy (the
+# same float32 rows Chroma holds): an exact scan beat Chroma's query below it (benchmarks/bench_query.py) and
+# needs no `import chromadb`, which alone cost 0.8 s of a 2.4 s `coach ask`. Above it, and with a Chroma
+# server, Chroma's HNSW answers.
+EXACT_MAX = 50_000
 
 
 def candidate_count(k: int) -> int:
@@ -85,6 +90,17 @@ def span_overlaps(gen: Generation, positions: np.ndarray) -> np.ndarray:
     return (src[:, None] == src[None, :]) & ((hi - lo) / shorter > SPAN_OVERLAP)
 
 
+def exact_top(vectors: np.ndarray, vector: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Positions and cosine similarities of the n nearest rows of L2-normalised `vectors`, best first."""
+    sims = np.asarray(vectors @ np.asarray(vector, dtype=np.float32), dtype=np.float32)
+    n = min(n, len(sims))
+    if n <= 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.float32)
+    top = np.argpartition(-sims, n - 1)[:n] if n < len(sims) else np.arange(len(sims))
+    top = top[np.argsort(-sims[top], kind="stable")].astype(np.int64)
+    return top, sims[top]
+
+
 class HybridSearcher:
     """Searches one index; follows its CURRENT generation between queries."""
 
@@ -120,11 +136,15 @@ class HybridSearcher:
                 )
             gen.load_bm25()
 
+    def uses_chroma(self, gen: Generation) -> bool:
+        """True when dense queries go to Chroma: a Chroma server, or more chunks than an exact scan serves well."""
+        return bool(getattr(self.settings, "chroma_url", "")) or gen.count > EXACT_MAX
+
     def warm(self) -> None:
         """Load the embedding model, the Chroma collection and BM25 now, so the first search is not the slow one."""
         self.embedder.embed(["warm up"])
         gen = self.index.generation
-        if gen is not None and gen.count:
+        if gen is not None and gen.count and self.uses_chroma(gen):
             with self.index.chroma_guard():
                 self.index.collection(gen, self.embedder)
 
@@ -201,7 +221,9 @@ class HybridSearcher:
         ]
 
     def _dense(self, gen: Generation, vector: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """Top-n positions by cosine similarity from the generation's Chroma collection."""
+        """Top-n positions by cosine similarity: an exact scan of the stored vectors, or Chroma's collection."""
+        if not self.uses_chroma(gen):
+            return exact_top(gen.vectors, vector, n)
         from chromadb.errors import NotFoundError
 
         collection = self.index.collection(gen, self.embedder)
