@@ -28,10 +28,23 @@ THEMES = {"career_change", "dependency_mindset", "career_direction", "team_buy_i
 
 # --- the shipped cases --------------------------------------------------------------------------------------
 
+def test_heldout_is_its_own_suite_and_not_in_the_default_run():
+    from agent.evals.runner import ALL_SUITES
+
+    held = load_suite("heldout")
+    assert len(held.cases) == 10 and all(c.id.startswith("ch-") for c in held.cases)
+    assert "heldout" not in ALL_SUITES
+    assert not any(c.id.startswith("ch-") for c in load_suite("coaching").cases)
+
+
 def test_coaching_suite_covers_themes_and_settings_with_3_to_6_turns():
     suite = load_suite("coaching")
     assert len(suite.cases) >= 40
-    assert all(3 <= len(c.turns) <= 6 for c in suite.cases), [c.id for c in suite.cases if not 3 <= len(c.turns) <= 6]
+    scenarios = [c for c in suite.cases if not c.id.startswith("cv-")]
+    assert all(3 <= len(c.turns) <= 6 for c in scenarios), [c.id for c in scenarios if not 3 <= len(c.turns) <= 6]
+    talks = [c for c in suite.cases if c.id.startswith("cv-")]  # issue 11's conversations: 5 to 7 turns
+    assert len(talks) == 14 and all(5 <= len(c.turns) <= 7 for c in talks)
+    assert all(t.tags or t.facts for c in talks for t in c.turns)  # mapping turns keep their tags and facts
     assert {c.vars["setting"] for c in suite.cases} >= SETTINGS
     assert {c.vars["theme"] for c in suite.cases} >= THEMES
     assert sum(c.ends_with_commitment for c in suite.cases) >= 10

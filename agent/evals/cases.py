@@ -13,7 +13,10 @@ from agent.core.resources import evals_dir
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
 _VAR = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
-YAML_SUITES = ("coaching", "openers", "grounding")
+YAML_SUITES = ("coaching", "openers", "grounding", "heldout")
+# Extra files a suite reads beyond evals/<suite>/*.yaml; `heldout` is the blind split, run on demand only.
+EXTRA_FILES = {"coaching": ("coaching/conversations/dev.yaml",), "heldout": ("coaching/conversations/heldout.yaml",)}
+FILE_SUITE = {"heldout": "coaching"}  # the suite name the files declare
 
 
 class Assertion(BaseModel):
@@ -39,13 +42,39 @@ class Assertion(BaseModel):
         return v
 
 
+TURN_TAGS = frozenset({"pushback", "advice_request", "topic_change", "action_named", "no_goal_yet", "goal_stated",
+                       "coach_prep", "terse", "rambling", "non_native", "unsure"})
+
+
 class Turn(BaseModel):
-    """One user message; `new_session` starts a fresh session before it (to test follow-up on commitments)."""
+    """One user message; `new_session` starts a fresh session before it (to test follow-up on commitments).
 
-    model_config = ConfigDict(extra="forbid")
+    Conversation files write a turn as a mapping `{say, tags, facts, not_said}` for the meaning graders.
+    """
 
-    user: str = Field(min_length=1)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    user: str = Field(min_length=1, alias="say")
     new_session: bool = False
+    tags: list[str] = Field(default_factory=list)
+    facts: list[str] = Field(default_factory=list)  # what a faithful reflection may use
+    not_said: list[str] = Field(default_factory=list)  # feelings a careless coach might invent
+
+    @model_validator(mode="before")
+    @classmethod
+    def _user_or_say(cls, v: Any) -> Any:
+        if isinstance(v, dict) and "user" in v and "say" not in v:
+            v = {**v, "say": v["user"]}
+            v.pop("user")
+        return v
+
+    @field_validator("tags")
+    @classmethod
+    def _known_tags(cls, v: list[str]) -> list[str]:
+        unknown = sorted(set(v) - TURN_TAGS)
+        if unknown:
+            raise ValueError(f"unknown turn tag(s) {', '.join(unknown)} (known: {', '.join(sorted(TURN_TAGS))})")
+        return v
 
 
 class OpenersRequest(BaseModel):
@@ -81,7 +110,7 @@ class Case(BaseModel):
     @field_validator("turns", mode="before")
     @classmethod
     def _strings_are_turns(cls, v: Any) -> Any:
-        return [{"user": t} if isinstance(t, str) else t for t in (v or [])]
+        return [{"say": t} if isinstance(t, str) else t for t in (v or [])]
 
     @model_validator(mode="after")
     def _has_work(self) -> Case:
@@ -173,13 +202,14 @@ def load_suite(name: str, root: Path | None = None) -> Suite:
     """Every case in evals/<name>/*.yaml, defaults merged; duplicate ids or a wrong suite name are errors."""
     folder = suite_dir(name, root)
     files = sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml"))
+    files += [p for rel in EXTRA_FILES.get(name, ()) if (p := (root or evals_dir()) / rel).exists()]
     if not files:
         raise ConfigError(f"no eval cases for suite {name!r} in {folder}")
     cases: list[Case] = []
     seen: dict[str, str] = {}
     for path in files:
         sf = load_file(path)
-        if sf.suite != name:
+        if sf.suite != FILE_SUITE.get(name, name):
             raise ConfigError(f"eval file {path.name}: declares suite {sf.suite!r} but lives in {name}/")
         for case in sf.cases:
             if case.id in seen:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from agent.evals import graders as g
+from agent.evals import graders_meaning as m
 from agent.evals import graders_outcome as o
 from agent.evals.grade import Grade, not_applicable
 from agent.evals.transcript import Transcript
@@ -55,16 +56,26 @@ METRICS: dict[str, Metric] = {
     "cited_share": Metric(_on(o.cited_share), "turns citing a passage"),
     "openers_quality": Metric(_openers, "openers first-person, owning, naming the relationship"),
     "no_leak": Metric(_on(o.no_leak), "replies without canary or prompt leak"),
+    "reflection_fidelity": Metric(_on(m.reflection_fidelity), "reflections using only their words or licensed meanings"),
+    "question_relevance": Metric(_on(m.question_relevance), "questions close in meaning to the last message"),
+    "garbled_quotes": Metric(_on(m.garbled_quotes), "quotes or restatements cut mid-clause or unswapped",
+                             higher_is_better=False),
+    "pushback_handled": Metric(_on(m.pushback_handled), "pushback turns acknowledged, not re-asked"),
+    "advice_request_handled": Metric(_on(m.advice_request_handled), "advice requests: brief, cited, handed back"),
+    "phase_reasons": Metric(_on(m.phase_reasons), "phases held for a reason (goal first, close after an action)"),
 }
+MEANING = ("reflection_fidelity", "question_relevance", "garbled_quotes", "pushback_handled",
+           "advice_request_handled", "phase_reasons")
 
-SUITE_METRICS: dict[str, tuple[str, ...]] = {
+SUITE_METRICS: dict[str, tuple[str, ...]] = {  # heldout: the blind coaching split, graded alike
     "coaching": ("one_question_share", "open_question_share", "reflection_to_question", "complex_reflection_share",
                  "unasked_advice_free", "coach_talk_ratio", "no_repeated_question", "grow_progression",
-                 "commitment_captured", "citations_valid", "no_leak"),
+                 "commitment_captured", "citations_valid", "no_leak") + MEANING,
     "openers": ("openers_quality", "citations_valid", "no_leak"),
     "grounding": ("citations_valid", "cited_share", "one_question_share", "unasked_advice_free", "no_leak"),
 }
 
+SUITE_METRICS["heldout"] = SUITE_METRICS["coaching"]
 CASE_PASS_RATE = "case_pass_rate"  # share of cases whose assertions all passed; every suite reports it
 
 

@@ -17,7 +17,7 @@ from agent.core.errors import ConfigError
 from agent.evals.cases import YAML_SUITES, load_suite
 from agent.evals.gate import Threshold, ThresholdResult, Thresholds, check, load_thresholds
 from agent.evals.metrics import CASE_PASS_RATE, higher_is_better
-from agent.evals.runner import ALL_SUITES, Progress, RunOptions, SuiteRun, TargetRunner
+from agent.evals.runner import ALL_SUITES, ON_DEMAND, Progress, RunOptions, SuiteRun, TargetRunner
 from agent.evals.stats import Comparison, compare
 from agent.evals.targets import Target, chat_model_for, make_coach, target_settings
 
@@ -50,7 +50,7 @@ class EvalResult(BaseModel):
 
 
 def check_suites(names: list[str]) -> list[str]:
-    unknown = [n for n in names if n not in ALL_SUITES]
+    unknown = [n for n in names if n not in ALL_SUITES + ON_DEMAND]
     if unknown:
         raise ConfigError(f"unknown suite(s) {', '.join(unknown)} (choose from {', '.join(ALL_SUITES)})")
     return list(dict.fromkeys(names)) or list(ALL_SUITES)

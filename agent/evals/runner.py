@@ -30,6 +30,7 @@ from agent.evals.transcript import Exchange, Transcript
 
 EXTERNAL_SUITES = ("safety", "retrieval")
 ALL_SUITES = ("coaching", "openers", "safety", "retrieval", "grounding")
+ON_DEMAND = ("heldout",)  # the blind coaching split: named explicitly (`coach eval heldout`), measured once
 Progress = Callable[[str], None]
 
 
@@ -94,7 +95,8 @@ def drive(case: Case, coach: Any, spy: SearchSpy) -> Transcript:
         result = coach.turn(session, turn.user)
         session = result.session or session
         t.exchanges.append(Exchange(user=turn.user, turn=result, hits=spy.take(),
-                                    ms=(time.perf_counter() - started) * 1000))
+                                    ms=(time.perf_counter() - started) * 1000, tags=turn.tags,
+                                    not_said=turn.not_said))
     if case.openers is not None:
         spy.reset()
         t.openers = coach_openers(coach, case.openers.situation, case.openers.peer, case.openers.k)

@@ -14,6 +14,8 @@ class Exchange(BaseModel):
     turn: CoachTurn
     hits: list[Hit] = Field(default_factory=list)
     ms: float = 0.0
+    tags: list[str] = Field(default_factory=list)  # the case turn's tags (pushback, advice_request, ...)
+    not_said: list[str] = Field(default_factory=list)
 
     @property
     def coaching(self) -> bool:

@@ -1,0 +1,41 @@
+"""The small lexicon of implied meanings (data/implied.yaml): what a message licenses a reflection to say."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+DATA = Path(__file__).with_name("data") / "implied.yaml"
+
+
+@lru_cache(maxsize=1)
+def _load() -> tuple[tuple[tuple[re.Pattern[str], frozenset[str]], ...], frozenset[str]]:
+    import yaml
+
+    data = yaml.safe_load(DATA.read_text(encoding="utf-8"))
+    rules = tuple((re.compile(r["when"]), frozenset(r["licenses"])) for r in data["implied"])
+    return rules, frozenset(data["frame"])
+
+
+def frame() -> frozenset[str]:
+    """Lemmas any reflection may use around the client's words."""
+    return _load()[1]
+
+
+def licensed(text: str) -> frozenset[str]:
+    """Lemmas the text licenses though it does not say them ('I keep jumping in' -> hard, let, go)."""
+    low = text.lower().replace("’", "'")
+    out: set[str] = set()
+    for pattern, words in _load()[0]:
+        if pattern.search(low):
+            out |= words
+    return frozenset(out)
+
+
+def allowed(client_text: str) -> set[str]:
+    """Every lemma a faithful reflection on `client_text` may contain: theirs, the licensed ones, the frame."""
+    from agent.coach.nlp import content_lemmas
+
+    low = client_text.replace("’", "'")
+    return set(content_lemmas(low)) | {w.lower() for w in re.findall(r"[A-Za-z']+", low)} | licensed(low) | frame()

