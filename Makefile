@@ -19,7 +19,16 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# llama.cpp's build defaults to -march=native; a wheel built so on one CPU dies with SIGILL on another
+# (pip's cache cannot tell them apart), so the local extra gets a portable AVX2 build in a folder named for its flags.
+LLAMA := llama-cpp-python==0.3.36
+LLAMA_FLAGS := -DGGML_NATIVE=OFF
+LLAMA_WHEELS := $(HOME)/.cache/socratic-coach/llama-0.3.36-native-off
+
 $(DEVSTAMP): $(STAMP)
+	ls $(LLAMA_WHEELS)/llama_cpp_python-*.whl >/dev/null 2>&1 || \
+	  CMAKE_ARGS="$(LLAMA_FLAGS)" $(BIN)/python -m pip wheel --no-deps --no-cache-dir '$(LLAMA)' -w $(LLAMA_WHEELS)
+	$(BIN)/python -m pip install --no-deps $(LLAMA_WHEELS)/llama_cpp_python-*.whl
 	$(BIN)/python -m pip install -e '.[dev,local,postgres]'
 	touch $@
 
