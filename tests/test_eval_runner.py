@@ -136,6 +136,15 @@ def test_threshold_gate_directions_and_missing_metrics():
         Threshold(min=1, max=2)
 
 
+def test_a_report_only_goal_is_reported_missed_but_does_not_block():
+    bars = {"coaching": {"goal": Threshold(min=2.0, gating=False), "bar": Threshold(min=0.5)}}
+    results = {r.metric: r for r in check(bars, "coaching", "t", {"goal": 1.2, "bar": 0.7})}
+    assert not results["goal"].passed and not results["goal"].blocks
+    assert results["bar"].passed and not results["bar"].blocks
+    blocking = {r.metric: r for r in check(bars, "coaching", "t", {"goal": 1.2, "bar": 0.1})}
+    assert blocking["bar"].blocks
+
+
 # --- the runner, with the real Coach ------------------------------------------------------------------------
 
 SMALL = """

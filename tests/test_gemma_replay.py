@@ -15,28 +15,34 @@ CASES = "[cdpt][cmr]-[chrs]*-[abit]*"  # a glob that matches exactly the five re
 CASSETTE = ROOT / "evals" / "cassettes" / "llamacpp-gguf.jsonl"
 _COMMON = {"one_question_share": 1.0, "open_question_share": 1.0, "unasked_advice_free": 1.0,
            "no_repeated_question": 1.0, "grow_progression": 1.0, "commitment_captured": None, "citations_valid": 1.0,
-           "no_leak": 1.0}
-# The figures of the recording made on 2026-11-25 (rounded to 4 places); they change only if the cassette, the
-# coach's handling of weak output, the offline engine or the graders change. Gemma echoed the prompt's JSON template
+           "no_leak": 1.0, "pushback_handled": None, "advice_request_handled": None, "phase_reasons": None}
+# The figures of the recording made on 2026-11-25 (rounded to 4 places), meaning graders included; they change only
+# if the cassette, the coach's handling of weak output, the offline engine or the graders change. Gemma echoed the prompt's JSON template
 # on every call, re-asks included, so every turn was written by the offline engine (model_fallback_share 1.0).
 PINNED = {
     "cc-software-best-engineer": {**_COMMON, "reflection_to_question": 1.5, "complex_reflection_share": 0.5,
-                                  "coach_talk_ratio": 0.6792, "commitment_captured": 1.0},
+                                  "coach_talk_ratio": 0.6792, "commitment_captured": 1.0,
+                                  "reflection_fidelity": 0.5, "question_relevance": 0.75, "garbled_quotes": 2.0},
     "pr-healthcare-theatre-manager": {**_COMMON, "reflection_to_question": 1.0, "complex_reflection_share": 0.75,
-                                      "coach_talk_ratio": 0.8547},
+                                      "coach_talk_ratio": 0.8547,
+                                      "reflection_fidelity": 0.5, "question_relevance": 1.0, "garbled_quotes": 2.0},
     "dm-retail-assistant-manager": {**_COMMON, "reflection_to_question": 1.0, "complex_reflection_share": 0.6667,
-                                    "coach_talk_ratio": 0.8333},
+                                    "coach_talk_ratio": 0.8333,
+                                    "reflection_fidelity": 1.0, "question_relevance": 0.6667, "garbled_quotes": 1.0},
     "tr-software-imposter": {**_COMMON, "reflection_to_question": 1.0, "complex_reflection_share": 0.5,
-                             "coach_talk_ratio": 0.8839},
+                             "coach_talk_ratio": 0.8839,
+                             "reflection_fidelity": 0.75, "question_relevance": 0.5, "garbled_quotes": 2.0},
     "tr-clinic-asks-advice": {**_COMMON, "reflection_to_question": 1.6667, "complex_reflection_share": 0.2,
-                              "coach_talk_ratio": 0.9868},
+                              "coach_talk_ratio": 0.9868,
+                              "reflection_fidelity": 0.4, "question_relevance": 0.3333, "garbled_quotes": 0.0},
 }
 TURNS = {"cc-software-best-engineer": 4, "pr-healthcare-theatre-manager": 4, "dm-retail-assistant-manager": 3,
          "tr-software-imposter": 4, "tr-clinic-asks-advice": 3}
 SUITE = {"one_question_share": 1.0, "open_question_share": 1.0, "reflection_to_question": 1.2333,
          "complex_reflection_share": 0.5233, "unasked_advice_free": 1.0, "coach_talk_ratio": 0.8476,
          "no_repeated_question": 1.0, "grow_progression": 1.0, "commitment_captured": 1.0, "citations_valid": 1.0,
-         "no_leak": 1.0, "case_pass_rate": 1.0, "model_fallback_share": 1.0}
+         "no_leak": 1.0, "reflection_fidelity": 0.63, "question_relevance": 0.65, "garbled_quotes": 1.4,
+         "case_pass_rate": 1.0, "model_fallback_share": 1.0}
 
 
 def rounded(metrics: dict) -> dict:

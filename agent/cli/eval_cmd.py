@@ -93,9 +93,12 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"reports: {paths['html']} (also report.json, report.md, junit.xml)")
         missed = [g for g in result.gate if not g.passed]
         for g in missed:
+            if not g.gating:
+                typer.echo(f"goal not met (report-only): {g.line()}", err=True)
+                continue
             typer.echo(f"threshold missed: {g.line()}" + (f" [{g.why}]" if g.why and g.metric == "suite_ran" else ""),
                        err=True)
         typer.echo(f"eval {'passed' if result.passed else 'FAILED'} in {result.duration_s:.1f} s "
                    f"({len(result.gate) - len(missed)}/{len(result.gate)} thresholds met)")
-        if missed:
+        if any(g.blocks for g in missed):
             raise typer.Exit(1)

@@ -22,6 +22,7 @@ class Threshold(BaseModel):
     good: float | None = None
     why: str = ""
     optional: bool = False  # a metric that is not reported (e.g. seed articles absent in a wheel) is skipped
+    gating: bool = True  # false: a goal the engine does not meet yet; reported as missed, does not fail the run
 
     @model_validator(mode="after")
     def _one_bound(self) -> Threshold:
@@ -50,6 +51,12 @@ class ThresholdResult(BaseModel):
     why: str = ""
     passed: bool
     level: str = ""  # "good", "fair" (met the bar, not the good level), "met" (no good level), "missed", "n/a"
+    gating: bool = True
+
+    @property
+    def blocks(self) -> bool:
+        """True when this missed bar fails the run (a report-only goal never does)."""
+        return self.gating and not self.passed
 
     def line(self) -> str:
         bar = f">= {self.min:g}" if self.min is not None else f"<= {self.max:g}"
@@ -108,5 +115,6 @@ def check(thresholds: Thresholds, suite: str, target: str, metrics: dict[str, An
             else:
                 level = "good" if (value >= bar.good if bar.higher_is_better else value <= bar.good) else "fair"
         results.append(ThresholdResult(suite=suite, metric=metric, target=target, value=value, min=bar.min,
-                                       max=bar.max, good=bar.good, why=bar.why, passed=passed, level=level))
+                                       max=bar.max, good=bar.good, why=bar.why, passed=passed, level=level,
+                                       gating=bar.gating))
     return results

@@ -187,7 +187,7 @@ def run_eval(opts: RunOptions, base_settings: Any = None, progress: Progress | N
     if opts.compare:
         result.candidate_gate = _gate(thresholds, result.runs_for(opts.compare))
         result.comparison = comparisons(result.runs_for(opts.target), result.runs_for(opts.compare), thresholds)
-    result.passed = all(r.passed for r in result.gate)
+    result.passed = not any(r.blocks for r in result.gate)
     result.duration_s = time.perf_counter() - started
     return result
 

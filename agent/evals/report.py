@@ -117,7 +117,7 @@ def report_markdown(data: dict[str, Any]) -> str:
     for g in data["gate"]:
         bar = f">= {g['min']}" if g.get("min") is not None else f"<= {g.get('max')}"
         lines.append(f"| {g['suite']} | {g['metric']} | {_fmt(g['value'])} | {bar} | {_fmt(g.get('good'))} | "
-                     f"{g['level'] if g['passed'] else '**missed**'} |")
+                     f"{_verdict(g)} |")
     targets = [t["name"] for t in data["targets"]]
     lines += ["", "## Metrics", "", "| suite.metric | " + " | ".join(targets) + " |",
               "|---|" + "---|" * len(targets)]
@@ -195,3 +195,10 @@ def write_reports(result: EvalResult, folder: Path) -> dict[str, Path]:
         tmp.write_bytes(body)
         tmp.replace(paths[kind])  # readers (the UI) never see a half-written report
     return paths
+
+
+def _verdict(g: dict) -> str:
+    """The gate column: the level reached, a missed bar in bold, or a missed report-only goal."""
+    if g["passed"]:
+        return g["level"]
+    return "**missed**" if g.get("gating", True) else "missed (report-only goal)"
