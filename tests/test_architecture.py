@@ -19,6 +19,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("coach",),
     ("brief", "peers", "library"),
     ("evals",),
+    ("serve",),
     ("cli",),
 ]
 LEVEL = {room: level for level, rooms in enumerate(LAYERS) for room in rooms}

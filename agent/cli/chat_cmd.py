@@ -8,6 +8,7 @@ from typing import Any
 import typer
 
 from agent.cli.common import friendly
+from agent.cli.render import render_extras, render_openers, show
 
 PROVIDER_HELP = "offline, openai, anthropic, ollama, openai-compatible or llamacpp."
 HELP = """Commands:
@@ -20,50 +21,15 @@ HELP = """Commands:
   /quit             leave (Ctrl-D works too)"""
 
 
-def _coach(provider: str | None, model: str | None, base_url: str | None) -> Any:
+def _coach(provider: str | None, model: str | None, base_url: str | None, settings: Any = None) -> Any:
     from agent.cli.common import settings_from
+    from agent.serve.warm import start
+
+    settings = settings or settings_from(provider=provider, model=model, base_url=base_url)
+    start(settings, ("embedder",))  # the model loads in a thread while the pipeline's modules import
     from agent.coach.pipeline import Coach
 
-    return Coach(settings_from(provider=provider, model=model, base_url=base_url))
-
-
-def sources_line(turn: Any) -> str:
-    """'Sources: [1] Title (source#chunk) ...' for a turn, or ''."""
-    if not turn.citations:
-        return ""
-    refs = (f"[{n}] {c.title} ({c.source}#{c.chunk})" for n, c in enumerate(turn.citations, 1))
-    return "Sources: " + "  ".join(refs)
-
-
-def render_extras(console: Any, turn: Any) -> None:
-    """Everything after the reply: sources, opener cards, phase and safety."""
-    from rich.markup import escape
-    from rich.panel import Panel
-
-    line = sources_line(turn)
-    if line:
-        console.print(f"[dim]{escape(line)}[/dim]", highlight=False)
-    render_openers(console, turn.openers)
-    bits = [f"phase: {turn.phase}"]
-    if turn.situation:
-        bits.append(f"situation: {turn.situation}")
-    if turn.commitment:
-        c = turn.commitment
-        bits.append(f"commitment: {c.what}" + (f" ({c.by_when})" if c.by_when else ""))
-    if turn.safety.category != "ok":
-        bits.append(f"safety: {turn.safety.category}")
-    console.print(Panel.fit(escape(" · ".join(bits)), border_style="dim"), style="dim")
-
-
-def render_openers(console: Any, openers: list[Any]) -> None:
-    from rich.markup import escape
-    from rich.panel import Panel
-
-    for n, op in enumerate(openers, 1):
-        c = op.citation
-        cite = f"\n[dim]{escape(c.title)} ({escape(c.source)}#{c.chunk})[/dim]" if c else ""
-        console.print(Panel(f"{escape(op.text)}\n[italic]{escape(op.why)}[/italic]{cite}",
-                            title=f"opener {n}", title_align="left", border_style="cyan"))
+    return Coach(settings)
 
 
 def stream_one(console: Any, coach: Any, session: str | None, message: str) -> Any:
@@ -189,14 +155,26 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print the whole CoachTurn as JSON."),
     ) -> None:
         """One coaching turn: the reply, its sources and openers (or the CoachTurn as JSON)."""
-        from rich.console import Console
+        from agent.cli.common import settings_from
 
-        coach = _coach(provider, model, base_url)
+        settings = settings_from(provider=provider, model=model, base_url=base_url)
+        if provider is None and model is None and base_url is None:
+            from agent.cli.remote import remote_turn
+
+            data = remote_turn(settings, session, message)  # a running `coach serve` answers in milliseconds
+            if data is not None:
+                from agent.core.types import CoachTurn
+
+                show(CoachTurn.model_validate(data), as_json)
+                return
+        coach = _coach(provider, model, base_url, settings)
         try:
             if as_json:
                 turn = coach.turn(session, message)
                 typer.echo(turn.model_dump_json(indent=2))
                 return
+            from rich.console import Console
+
             console = Console()
             turn = stream_one(console, coach, session, message)
             console.print(f"[dim]session {turn.session}[/dim]")

@@ -16,7 +16,7 @@ app = typer.Typer(
 
 # Each module exposes register(app); heavy imports stay inside the command functions.
 COMMAND_MODULES = ("ingest_cmd", "search_cmd", "chat_cmd", "sessions_cmd", "openers_cmd", "eval_cmd", "ui_cmd",
-                   "doctor_cmd")
+                   "doctor_cmd", "serve_cmd")
 
 for _name in COMMAND_MODULES:
     importlib.import_module(f"agent.cli.{_name}").register(app)

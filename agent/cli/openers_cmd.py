@@ -31,6 +31,6 @@ def register(app: typer.Typer) -> None:
             return
         from rich.console import Console
 
-        from agent.cli.chat_cmd import render_openers
+        from agent.cli.render import render_openers
 
         render_openers(Console(), drafted)

@@ -11,23 +11,14 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from agent.core.errors import ConfigError
+from agent.core.homes import config_path, default_home
 
 Provider = Literal["offline", "openai", "anthropic", "ollama", "openai-compatible", "llamacpp"]
 PROVIDERS: tuple[str, ...] = Provider.__args__  # type: ignore[attr-defined]
 
 
-def default_home() -> Path:
-    """The data dir when COACH_HOME is not set: XDG data home, so nothing lands in the project."""
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "socratic-coach"
-
-
 def _config_path() -> Path:
-    explicit = os.environ.get("COACH_CONFIG")
-    if explicit:
-        return Path(explicit).expanduser()
-    home = os.environ.get("COACH_HOME")
-    return (Path(home).expanduser() if home else default_home()) / "config.toml"
+    return config_path()
 
 
 class _TomlSource(PydanticBaseSettingsSource):
@@ -73,6 +64,7 @@ class Settings(BaseSettings):
     max_file_mb: float = Field(20.0, gt=0, le=2048)
     index_bundled_corpus: bool = True
     safety_second_opinion: bool = True  # gray-zone check-ins get the chat model's reading (not offline)
+    serve: bool = True  # coach ask and chat hand their turns to a running `coach serve` for this home
 
     @field_validator("home", mode="after")
     @classmethod

@@ -162,6 +162,12 @@ class MiniLMEmbedder:
         # [CLS] [SEP] once: the first run's allocations happen here, not in the first real query.
         self._run_one(np.array([[101, 102]], dtype=np.int64))
 
+    def load(self) -> None:
+        """Load the model now (once, thread-safe): the CLI does it in a thread while the rest imports."""
+        with self._lock:
+            if self._session is None:
+                self._load()
+
     def embed_query(self, text: str) -> np.ndarray:
         """One query's vector: its own tokens only (no batch padding), LRU-cached; the array is read-only."""
         key = query_key(text)

@@ -1,0 +1,21 @@
+"""Where the data dir and the config file are, without pydantic: the CLI's fast path reads these too."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def default_home() -> Path:
+    """The data dir when COACH_HOME is not set: XDG data home, so nothing lands in the project."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "socratic-coach"
+
+
+def config_path() -> Path:
+    """COACH_CONFIG, else config.toml in COACH_HOME (or the default data dir)."""
+    explicit = os.environ.get("COACH_CONFIG")
+    if explicit:
+        return Path(explicit).expanduser()
+    home = os.environ.get("COACH_HOME")
+    return (Path(home).expanduser() if home else default_home()) / "config.toml"

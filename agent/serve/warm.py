@@ -1,0 +1,67 @@
+"""Load the turn's models in parallel threads (embedder, token counter, rules, safety and coach hooks)."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import threading
+from collections.abc import Callable
+from typing import Any
+
+# Optional warm hooks of other rooms: called when the module exists (they may land later), each in its own thread.
+HOOKS = ("agent.safety.classifier", "agent.coach.nlp")
+
+
+def _hook(module: str) -> Callable[[], Any] | None:
+    """module.warm, when the module exists and has one."""
+    try:
+        if importlib.util.find_spec(module) is None:
+            return None
+    except (ImportError, ValueError):
+        return None
+    return getattr(importlib.import_module(module), "warm", None)
+
+
+def _embedder(settings: Any) -> None:
+    from agent.index.embeddings import get_embedder
+
+    load = getattr(get_embedder(settings), "load", None)
+    if load is not None:
+        load()
+
+
+def _tokens() -> None:
+    from agent.core.tokens import encoding
+
+    encoding()
+
+
+def _rules() -> None:
+    from agent.safety.guard import check_input
+
+    check_input("warm up")  # compiles or loads the rules once, in the background
+
+
+def _run(fn: Callable[..., Any], *args: Any) -> None:
+    try:
+        fn(*args)
+    except Exception:  # noqa: BLE001 - a warm-up that fails is retried, and reported, by the real call
+        pass
+
+
+def start(settings: Any, parts: tuple[str, ...] = ("embedder", "tokens", "hooks", "rules")) -> list[threading.Thread]:
+    """Start warm-up threads for `parts` (daemons: a quick exit never waits for them); returns them."""
+    jobs: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
+    if "embedder" in parts:
+        jobs.append((_embedder, (settings,)))
+    if "tokens" in parts:
+        jobs.append((_tokens, ()))
+    if "hooks" in parts:
+        jobs += [(lambda m=module: (_hook(m) or (lambda: None))(), ()) for module in HOOKS]
+    if "rules" in parts:
+        jobs.append((_rules, ()))
+    threads = [threading.Thread(target=_run, args=(fn, *args), daemon=True, name=f"warm-{n}")
+               for n, (fn, args) in enumerate(jobs)]
+    for t in threads:
+        t.start()
+    return threads
