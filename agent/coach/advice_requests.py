@@ -18,6 +18,14 @@ class AdviceRequests(BaseModel):
     version: int
     requests: list[str] = Field(min_length=1)
     unsure: list[str] = Field(default_factory=list)
+    pushback: dict[str, list[str]] = Field(default_factory=dict)  # kind of pushback -> phrases
+
+    @field_validator("pushback")
+    @classmethod
+    def _pushback_compiles(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        for phrases in v.values():
+            check_regexes(phrases, "pushback phrase")
+        return v
 
     @field_validator("requests", "unsure")
     @classmethod
@@ -52,3 +60,14 @@ def request_or_unsure_pattern(path: str = "") -> re.Pattern[str]:
 def asks_for_advice(text: str) -> bool:
     """Whether the text asks for advice or accepts an offered idea."""
     return bool(request_pattern().search(text))
+
+
+@lru_cache(maxsize=4)
+def _pushback_patterns(path: str = "") -> tuple[tuple[str, re.Pattern[str]], ...]:
+    return tuple((kind, _any(phrases)) for kind, phrases in load_requests(path).pushback.items() if phrases)
+
+
+def pushback_kind(text: str) -> str:
+    """The kind of pushback in the text ('unsure', 'off_track', 'impatient'), or '' when there is none."""
+    said = text.replace("\u2019", "'")
+    return next((kind for kind, pattern in _pushback_patterns() if pattern.search(said)), "")

@@ -53,7 +53,9 @@ ADVICE = re.compile(
     r"give\s+me\s+(?:some\s+)?(?:advice|ideas|tips|suggestions)|can\s+you\s+suggest|could\s+you\s+suggest|"
     r"tell\s+me\s+what\s+to\s+do|what\s+do\s+you\s+(?:recommend|suggest|think\s+i\s+should)|"
     r"any\s+(?:tips|ideas|suggestions)|how\s+should\s+i|should\s+i\s+\w+|what's\s+the\s+best\s+way\s+to|"
-    r"i\s+need\s+advice)\b", re.I)
+    r"i\s+need\s+advice|just\s+tell\s+me|tell\s+me\s+(?:what\s+is\s+)?the\s+best\s+way|"
+    r"give\s+me\s+(?:\w+\s+)?(?:options|ideas)|what\s+would\s+you\s+(?:say|open\s+with|suggest)|"
+    r"would\s+that\s+(?:sound|work|land|come\s+across))\b", re.I)
 YES = re.compile(r"^\s*(?:yes|yeah|yep|sure|please|ok(?:ay)?|go\s+ahead|go\s+on|that\s+would\s+help|"
                  r"i'd\s+like\s+that|share\s+it|why\s+not)\b", re.I)
 _SIGNALS: dict[int, re.Pattern[str]] = {

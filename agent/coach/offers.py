@@ -109,3 +109,18 @@ def idea_for(hits: list[Hit], text: str, avoid: set[str] = frozenset(),
             if score > best_score:
                 best, best_score = Offer(idea=idea, hit=hit), score
     return best
+
+
+def asked_idea(hits: list[Hit], text: str, avoid: set[str] = frozenset(),
+               situation: Situation | None = None) -> Offer | None:
+    """For an explicit request: the best-fitting idea, else the first idea of the best-ranked note retrieved
+    (the person asked, and the notes retrieved for their situation are the grounded answer there is)."""
+    best = idea_for(hits, text, avoid, situation)
+    if best is not None:
+        return best
+    ideas = load_ideas().notes
+    for hit in hits[:3]:
+        for idea in ideas.get(hit.chunk.source, []):
+            if idea not in avoid and len(shared_words(idea, hit.chunk.text)) >= MIN_SHARED:
+                return Offer(idea=idea, hit=hit)
+    return None

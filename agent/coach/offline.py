@@ -6,10 +6,20 @@ import re
 from collections.abc import Iterator
 
 from agent.coach import asking
+from agent.coach.advice_requests import pushback_kind
 from agent.coach.engine import EngineInput, EngineOutput
 from agent.coach.grounding import shared_words
 from agent.coach.grow import extract_commitment, measure_is_when, next_phase, phase_run, wants_advice
-from agent.coach.offers import ASKS_HOW, MIN_SHARED, STUCK, Offer, grounding_hit, idea_for, substantive
+from agent.coach.offers import (
+    ASKS_HOW,
+    MIN_SHARED,
+    STUCK,
+    Offer,
+    asked_idea,
+    grounding_hit,
+    idea_for,
+    substantive,
+)
 from agent.coach.openers import draft_openers, extract_peer, is_name
 from agent.coach.questions import QuestionBank, load_bank, normalise, render, template_of
 from agent.coach.quotes import shift_pronouns, trim
@@ -97,6 +107,9 @@ class _Turn:
         offer = None if question else self._offer(advice, phase, focus)
         if not parts:
             parts += self._reflections(sit, keywords, peer, advice, offer)
+            pushed = pushback_kind(self.message)
+            if pushed:  # heard first: the resistance is the news of this turn; it takes the second reflection's room
+                parts[:] = [bank.template(f"pushback_{pushed}", inp.turn_index), *parts[:0 if offer else 1]]
         if inp.turn_index == 0 and inp.open_commitment is not None and question is None and \
                 not _reports_on(self.message, inp.open_commitment):
             question = self._open_commitment(inp.open_commitment)
@@ -211,7 +224,7 @@ class _Turn:
         """One idea from a retrieved note, when asked for, or now and then when it fits and there is room."""
         avoid = set(_ideas_in(self.all_coach))
         if advice:
-            return idea_for(self.inp.hits, focus, avoid, self.sit)
+            return asked_idea(self.inp.hits, focus, avoid, self.sit)
         if _OFFERED.search(self.recent_coach):
             return None  # lighter and rarer: not two turns running
         if ASKS_HOW.search(self.message) or STUCK.search(self.message):

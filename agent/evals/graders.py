@@ -166,7 +166,8 @@ _ASKS_ADVICE = re.compile(
     r"\b(?:any|some|your)\s+(?:advice|tips|suggestions|ideas|recommendations|pointers)|"
     r"(?:can|could|would)\s+you\s+(?:suggest|recommend|advise|give\s+me)|tell\s+me\s+what\s+to\s+do|"
     r"i(?:\s+need|\s+want|\s+would\s+like|'d\s+like|'d\s+love)\s+(?:some\s+)?(?:advice|ideas|suggestions|tips)|"
-    r"just\s+tell\s+me")
+    r"just\s+tell\s+me|give\s+me\s+(?:\w+\s+)?(?:options|ideas)|tell\s+me\s+(?:what\s+is\s+)?the\s+best\s+way|"
+    r"would\s+that\s+(?:sound|work|land|come\s+across)")
 _OFFERS = re.compile(r"(?:would\s+you\s+like|do\s+you\s+want|may\s+i|can\s+i|could\s+i|shall\s+i)\s+(?:me\s+to\s+)?"
                      r"(?:offer|share|suggest|give)|\b(?:an?\s+)?(?:idea|suggestion|thought|option)s?\s*\?|"
                      r"\bi\s+(?:can|could)\s+(?:offer|share|suggest)\b.*\bif\b")
