@@ -82,16 +82,21 @@ def test_a_subject_and_its_appositive_are_not_a_clause():
     assert phrase_of("My peer Priya, head of product", 9) is None
 
 
-def test_complex_reflections_are_at_least_half_and_forms_vary():
+def test_reflections_are_faithful_and_forms_vary():
+    from agent.evals.graders_meaning import unfaithful_words
+
     bank, sits = load_bank(), load_situations()
-    kinds, openings = [], set()
+    kinds, openings, invented = [], set(), []
     for message in MESSAGES:
         for turn in range(3):
             for r in reflect(message, bank, sits["general"], turn_index=turn):
                 kinds.append(r.kind)
                 openings.add(" ".join(r.text.split()[:2]))
-    assert sum(k in COMPLEX for k in kinds) / len(kinds) >= 0.5
-    assert len(set(kinds)) >= 5 and len(openings) >= 10
+                invented += unfaithful_words(re.sub(r"'[^']*'", " ", r.text), message)
+    assert invented == []  # no feeling or value their words don't carry
+    # Complex only where their words license it (named feelings, both sides, their goal): a third, not half.
+    assert sum(k in COMPLEX for k in kinds) / len(kinds) >= 1 / 3
+    assert len(set(kinds)) >= 4 and len(openings) >= 10
     assert not any(o.startswith("You said") for o in openings)
 
 

@@ -64,7 +64,16 @@ def asks_for_advice(text: str) -> bool:
 
 @lru_cache(maxsize=4)
 def _pushback_patterns(path: str = "") -> tuple[tuple[str, re.Pattern[str]], ...]:
-    return tuple((kind, _any(phrases)) for kind, phrases in load_requests(path).pushback.items() if phrases)
+    out = []
+    for kind, phrases in load_requests(path).pushback.items():
+        if not phrases:
+            continue
+        pattern = _any(phrases)
+        if kind == "unsure":  # "I don't know." answers the coach; "not sure I like it" is their news, not pushback
+            pattern = re.compile(f"(?:{pattern.pattern})(?=\\s*(?:[.,;!?]|$|\\s+(?:yet|really|honestly|tbh)\\s*[.,;!?]?$))",
+                                 pattern.flags)
+        out.append((kind, pattern))
+    return tuple(out)
 
 
 def pushback_kind(text: str) -> str:

@@ -10,12 +10,18 @@ DATA = Path(__file__).with_name("data") / "implied.yaml"
 
 
 @lru_cache(maxsize=1)
-def _load() -> tuple[tuple[tuple[re.Pattern[str], frozenset[str]], ...], frozenset[str]]:
+def _load() -> tuple[tuple[tuple[re.Pattern[str], frozenset[str], str], ...], frozenset[str]]:
     import yaml
 
     data = yaml.safe_load(DATA.read_text(encoding="utf-8"))
-    rules = tuple((re.compile(r["when"]), frozenset(r["licenses"])) for r in data["implied"])
+    rules = tuple((re.compile(r["when"]), frozenset(r["licenses"]), r.get("says", "")) for r in data["implied"])
     return rules, frozenset(data["frame"])
+
+
+def says(text: str) -> list[str]:
+    """The implied meanings of a message as reflections ('I keep jumping in' -> 'Stepping back is hard for you.')."""
+    low = text.lower().replace("’", "'")
+    return [said for pattern, _, said in _load()[0] if said and pattern.search(low)]
 
 
 def frame() -> frozenset[str]:
@@ -27,7 +33,7 @@ def licensed(text: str) -> frozenset[str]:
     """Lemmas the text licenses though it does not say them ('I keep jumping in' -> hard, let, go)."""
     low = text.lower().replace("’", "'")
     out: set[str] = set()
-    for pattern, words in _load()[0]:
+    for pattern, words, _ in _load()[0]:
         if pattern.search(low):
             out |= words
     return frozenset(out)

@@ -66,6 +66,7 @@ class _Turn:
         self.message = " ".join(inp.message.split())
         users = [h.text for h in inp.history if h.role in ("user", "summary")]
         self.context = " ".join(users[-3:])
+        self.client = " ".join([*users, self.message])
         coach = [h.text for h in inp.history if h.role == "coach"]
         self.last_coach = coach[-1] if coach else ""
         self.recent_coach = " ".join(coach[-2:])
@@ -153,11 +154,11 @@ class _Turn:
         room = self.budget - (len(offer.idea.split()) + 14 if offer else 12)
         limit = 12 if room >= 16 else 9
         refl = reflect(self.message, bank, sit, turn_index=inp.turn_index, keywords=keywords, peer=peer,
-                       limit=limit)
+                       limit=limit, client=self.client)
         spare = room - _count([r.text for r in refl])
         if spare >= 4:
             refl = reflect(self.message, bank, sit, turn_index=inp.turn_index, keywords=keywords, peer=peer,
-                           limit=limit, spare=spare)
+                           limit=limit, spare=spare, client=self.client)
         if advice and refl[0].kind == "acknowledge":
             refl = [Reflection(text=bank.template("advice_ack", inp.turn_index), kind="simple")]
         return [r.text for r in refl]

@@ -263,14 +263,36 @@ def _lower_first(text: str) -> str:
 
 def phrase_of(clause: str, limit: int = MAX_QUOTE_WORDS) -> Phrase | None:
     """A clause as a Phrase, cut cleanly to the limit; None when it cannot be said whole and short."""
-    subject, rest = split_subject(clause.strip(" ,."))
+    clause = _DROPPED_I.sub(lambda m: _SPEAKER_FOR[m.group(1).lower()[:3]] + m.group(1), clause.strip(" ,."))
+    finite = _finite(clause)
+    if finite is None:
+        return None  # "people actually deciding stuff": a fragment, not a clause to give back
+    if finite == 0:  # "got made team lead last month": terse talk drops the speaker
+        subject, rest = "you", shift_pronouns(clause.strip(" ,."))
+    else:
+        subject, rest = split_subject(clause.strip(" ,."))
     rest = trim(rest.strip(" ,"), max(limit - len(subject.split()), 3))
     if not rest or not (subject or has_verb(rest)) or len(f"{subject} {rest}".split()) < 2:
         return None
     if not subject and rest.split()[0].lower() in _AUX:
         return None  # "is ridiculous": a predicate whose subject was left behind
+
     rest = re.sub(r"\b(?:whether|if) you should\b", "whether to", rest)
     return Phrase(text=clause, subject=subject, rest=rest)
+
+
+_DROPPED_I = re.compile(r"^(not\s+sure|no\s+idea|don'?t\s+know|do\s+not\s+know)\b", re.I)
+_SPEAKER_FOR = {"not": "I'm ", "no ": "I have ", "don": "I ", "do ": "I "}  # terse talk drops the speaker
+
+
+def _finite(text: str) -> int | None:
+    """Index of the clause's first finite verb, or None when it has none (a fragment)."""
+    from agent.coach.nlp import parse
+
+    for i, tok in enumerate(parse(text)):
+        if tok.tag_ in ("VBD", "VBZ", "VBP", "MD"):
+            return i
+    return None
 
 
 def has_verb(text: str) -> bool:

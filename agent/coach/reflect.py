@@ -7,6 +7,7 @@ from functools import lru_cache
 
 from pydantic import BaseModel
 
+from agent.coach.implied import says
 from agent.coach.lexicon import NOUNS, feeling_word, own_feeling
 from agent.coach.questions import QuestionBank, render
 from agent.coach.quotes import Phrase, clauses, is_intro, phrase_of, quoted_phrases
@@ -20,9 +21,15 @@ _PAIN = re.compile(r"\b(?:stopped|no\s+longer|anymore|keeps?|won't|can't|cannot|
                    r"cut|block\w*|overrid\w*|blam\w*|complain\w*|clash\w*|late|worr\w*|afraid|fail\w*|"
                    r"push\w*\s+back|shot\s+down|shoots?\s+down|undermin\w*|only\s+when|barely|hardly|"
                    r"rewrite|redo|behind)\b")
-_UNSURE = re.compile(r"\b(?:i\s+don'?t\s+know|no\s+idea|not\s+sure)\b", re.I)
+# "I don't know." says nothing to give back; "not sure I like it" does
+_UNSURE = re.compile(r"^(?:ok\w*\s+|so\s+|um+\s+|honestly\s+)?(?:i\s+)?(?:really\s+|genuinely\s+)?(?:don'?t\s+know|"
+                     r"have\s+no\s+idea|no\s+idea|not\s+sure|dunno)(?:\s+(?:yet|really|honestly|tbh))?[\s.,!]*$", re.I)
 _SUBORDINATE = re.compile(r"^(?:if|when|unless|until|because|although|though|as|while|whether|since|once)\b", re.I)
 _TO_COACH = re.compile(r"\b(?:you|your|yours)\b", re.I)
+GOAL_AS_VALUE = 6  # words; a longer goal given back as a value makes the coach out-talk the client
+_MUST = re.compile(r"\byou\s+(?:have\s+to|need\s+to|must|should|ought\s+to|had\s+better|'d\s+better)\b", re.I)
+_ON_QUESTION = re.compile(r"\bquestions?\b", re.I)  # "that's a weird question" is about the coach, not them
+_QUOTED = re.compile(r"[\"“][^\"”]*[\"”]")  # their own words, quoted: licensed by definition
 class Reflection(BaseModel):
     """A reflection sentence and which kind it was."""
 
@@ -58,7 +65,8 @@ def ranked_phrases(message: str, keywords: frozenset[str] = frozenset(), peer: s
     for q in quoted_phrases(message):
         out.append(Phrase(text=q, subject="", rest=q))
     options = [c for c in clauses(message) if not asks(c) and not _SUBORDINATE.match(c)
-               and not _TO_COACH.search(c) and not (_UNSURE.search(c) and len(c.split()) <= 6)]
+               and not _TO_COACH.search(c) and not _UNSURE.match(c.strip())
+               and not (_ON_QUESTION.search(c) and len(c.split()) <= 7)]
     scored = [(p, _score(c, keywords, peer, p.words)) for c in options if (p := phrase_of(c, limit))]
     for phrase, _ in sorted(scored, key=lambda ps: -ps[1]):
         if all(phrase.rest.lower() not in p.rest.lower() for p in out):
@@ -81,7 +89,61 @@ class _Reading(BaseModel):
 
 def reflect(message: str, bank: QuestionBank, sit: Situation, *, turn_index: int,
             keywords: frozenset[str] = frozenset(), peer: str = "", limit: int = 12,
-            spare: int = 0) -> list[Reflection]:
+            spare: int = 0, client: str = "") -> list[Reflection]:
+    """One or two reflections, each licensed by what the client said (`client`: the session so far)."""
+    out = _reflect(message, bank, _licensed(sit, client or message, message), turn_index=turn_index,
+                   keywords=keywords, peer=peer, limit=limit, spare=spare)
+    return faithful(out, client or message, bank, message, turn_index, keywords, peer, limit)
+
+
+def _licensed(sit: Situation, client: str, message: str) -> Situation:
+    """The situation's feelings and values cut to those the client's words license, else their own feeling or goal."""
+    from agent.coach.implied import allowed
+    from agent.coach.nlp import content_lemmas
+
+    ok = allowed(client)
+    feelings = [f for f in sit.feelings if set(content_lemmas(f)) <= ok]
+    values = [v for v in sit.values if set(content_lemmas(v)) <= ok]
+    named = own_feeling(clauses(client))[0]
+    goal = goal_of(message) or goal_of(client)  # what they said they want links this event to it
+    return sit.model_copy(update={"feelings": feelings or ([named] if named else []),
+                                  "values": values or ([goal] if goal and not goal.startswith("that ")
+                                                       and len(goal.split()) <= GOAL_AS_VALUE else [])})
+
+
+def _pick(items: list[str], i: int) -> str:
+    return items[i % len(items)] if items else ""
+
+
+def faithful(refl: list[Reflection], client: str, bank: QuestionBank, message: str, turn_index: int,
+             keywords: frozenset[str], peer: str, limit: int) -> list[Reflection]:
+    """Drop a reflection that adds a feeling or value their words don't carry; say less rather than invent."""
+    from agent.coach.implied import allowed
+    from agent.coach.nlp import content_lemmas
+
+    ok = allowed(client)
+    kept = [r for r in refl if r.kind in ("acknowledge", "asking")
+            or all(w in ok for w in content_lemmas(_QUOTED.sub(" ", r.text)))]
+    if kept or not refl:
+        return kept
+    phrases = ranked_phrases(message, keywords, peer, limit)
+    event = next((p for p in phrases if not feeling_word(p.text)), phrases[0] if phrases else None)
+    if event is None:
+        return [Reflection(text=bank.template("acknowledge", turn_index), kind="acknowledge")]
+    about_them = not re.search(r"\byou", event.subject)
+    return [_simple(bank, event.plain, turn_index // 3, about_them)]
+
+
+def _simple(bank: QuestionBank, event: str, index: int, about_them: bool) -> Reflection:
+    """A plain restatement; 'you have to tell them' is framed as theirs, or it reads as an instruction."""
+    made = _make(bank, "simple_other" if about_them or _MUST.search(event) else "simple",
+                 0 if _MUST.search(event) else index, event=event)  # index 0: "You're saying you have to ..."
+    made.kind = "simple"
+    return made
+
+
+def _reflect(message: str, bank: QuestionBank, sit: Situation, *, turn_index: int,
+             keywords: frozenset[str], peer: str, limit: int, spare: int) -> list[Reflection]:
     """One reflection, complex for most turns; a second, different one when `spare` words allow."""
     phrases = ranked_phrases(message, keywords, peer, limit) or ranked_phrases(message, keywords, peer, 12)
     asked = their_question(message)
@@ -99,47 +161,55 @@ def reflect(message: str, bank: QuestionBank, sit: Situation, *, turn_index: int
         return [Reflection(text=bank.template("acknowledge", turn_index), kind="acknowledge")]
     event = next((p for p in phrases if not (named and p.text in where) and not feeling_word(p.text)), None)
     if event is None and named:  # only the feeling itself to give back: name it, or reframe it
-        if NOUNS.get(named) and turn_index % 2 == 0:
-            return [_make(bank, "reframe", turn_index, noun=NOUNS[named],
-                          value=goal_of(message) or sit.values[turn_index % len(sit.values)])]
+        value = goal_of(message) or _pick(sit.values, turn_index)
+        if NOUNS.get(named) and turn_index % 2 == 0 and value:
+            return [_make(bank, "reframe", turn_index, noun=NOUNS[named], value=value)]
         return [_make(bank, "feeling_only", turn_index, feeling=named)]
     reading = _Reading(phrases=phrases, event=event or phrases[0], named=named, where=where,
                        goal=goal_of(message), options=options_of(message), sides=tension(message))
-    main = _main(reading, bank, sit, turn_index)
+    main = _main(reading, bank, sit, turn_index, roomy=limit >= 12)
     extra = _extra(reading, main, bank, sit, turn_index, spare)
     if extra is None:
         return [main]
     return [main, extra] if extra.kind == "second" else [extra, main]
 
 
-def _main(r: _Reading, bank: QuestionBank, sit: Situation, turn_index: int) -> Reflection:
+def _main(r: _Reading, bank: QuestionBank, sit: Situation, turn_index: int, roomy: bool = True) -> Reflection:
     """The turn's reflection: both sides of a pull, their feeling, their options or goal, else by rotation."""
     event = r.event
     said = event.quoted if re.search(r"\byou", event.subject) and turn_index % 2 == 0 else event.plain
-    value = sit.values[turn_index % len(sit.values)]
-    feeling = sit.feelings[turn_index % len(sit.feelings)]
+    value, feeling = _pick(sit.values, turn_index), _pick(sit.feelings, turn_index)
     noun = NOUNS.get(r.named, "")
     if r.sides and r.sides[0].lower() != r.sides[1].lower():
         kind = "part_of_you" if r.sides[2] else "double"
         return _make(bank, kind, turn_index, side_a=r.sides[0], side_b=r.sides[1])
     if r.named and (turn_index % 3 != 1 or not noun):
         return _make(bank, "named_feeling", turn_index, event=said, feeling=r.named)
-    if r.named:
+    if r.named and (r.goal or value):
         return _make(bank, "reframe", turn_index, noun=noun, value=r.goal or value)
     if len(r.options) == 2:
         return _make(bank, "options", turn_index, option_a=r.options[0], option_b=r.options[1])
     if r.goal and (GOAL.match(event.text) or (turn_index % 2 == 1 and not _PAIN.search(event.text.lower()))):
         return _make(bank, "want", 0 if r.goal.startswith("that ") else turn_index, goal=r.goal)
     kind = ("feeling", "meaning", "simple")[turn_index % 3]
+    if kind == "simple" and value and roomy and re.search(r"\byou", event.subject):
+        kind = "meaning"  # a value their own words license, linked to what they just said: complex, still theirs
     about_them = not re.search(r"\byou", event.subject)
     if kind == "feeling" and (r.options or not _PAIN.search(event.text.lower())):
         kind = "simple" if about_them else "meaning"  # "that must be draining" fits a difficulty, not a plan
     if about_them and kind == "meaning":
         # What matters to *them* does not follow from a fact about someone else; a hard fact may still sting.
         kind = "feeling" if _PAIN.search(event.text.lower()) else "simple"
-    template = "simple_other" if kind == "simple" and about_them else kind
-    main = _make(bank, template, turn_index // 3, event=said if kind != "simple" else event.plain,
-                 feeling=feeling, value=value)
+    if kind == "feeling" and not feeling or kind == "meaning" and not value:  # nothing licensed to add: say less
+        kind = "meaning" if kind == "feeling" and value and not about_them else "simple"
+    if kind == "simple":
+        plain = _simple(bank, event.plain, turn_index // 3, about_them)
+        implied = [] if about_them or turn_index % 3 != 2 else says(event.text)  # its turn in the rotation
+        if implied:  # their words, then what they plainly carry: complex without inventing
+            said = implied[turn_index % len(implied)]
+            return Reflection(text=f"{plain.text.rstrip('.')}; {said[0].lower()}{said[1:]}", kind="meaning")
+        return plain
+    main = _make(bank, kind, turn_index // 3, event=said, feeling=feeling, value=value)
     main.kind = kind
     return main
 
@@ -149,10 +219,16 @@ def _extra(r: _Reading, main: Reflection, bank: QuestionBank, sit: Situation, tu
     """A second reflection on another part of the message, when it fits in `spare` words."""
     if spare < 4 or main.kind in ("double", "part_of_you"):
         return None
-    value = sit.values[turn_index % len(sit.values)]
-    feeling = sit.feelings[turn_index % len(sit.feelings)]
-    if main.kind in ("simple", "options"):
-        second = _make(bank, "second", turn_index, value=value, feeling=feeling)
+    value, feeling = _pick(sit.values, turn_index), _pick(sit.feelings, turn_index)
+    implied = [s for s in says(r.event.text if main.kind == "simple" else " ".join(p.text for p in r.phrases))
+               if s not in main.text]
+    if main.kind in ("simple", "options", "named_feeling", "feeling", "want") and implied and \
+            len(implied[0].split()) <= spare:
+        return Reflection(text=implied[turn_index % len(implied)], kind="second")  # what their words plainly carry
+    if main.kind in ("simple", "options") and (value or feeling):
+        # second's templates: 0 names a value, 1 a feeling; use the one their words license
+        index = turn_index if value and feeling else (0 if value else 1)
+        second = _make(bank, "second", index, value=value, feeling=feeling)
         return second if len(second.text.split()) <= spare else None
     if r.goal and main.kind != "want":
         want = _make(bank, "want", turn_index + 1, goal=r.goal)
@@ -162,8 +238,8 @@ def _extra(r: _Reading, main: Reflection, bank: QuestionBank, sit: Situation, tu
     other = next((p for p in r.phrases if p is not r.event and p.rest not in main.text and p.text not in r.where
                   and re.search(r"\byou", p.subject) and p.words + 1 <= spare), None)
     if other:
-        return _make(bank, "simple", turn_index + 1, event=other.plain)
-    if main.kind in ("named_feeling", "feeling", "feeling_only"):
+        return _simple(bank, other.plain, turn_index + 1, False)
+    if main.kind in ("named_feeling", "feeling", "feeling_only") and value:
         second = _make(bank, "second", 0, value=value, feeling=feeling)  # the feeling, then what it protects
         return second if len(second.text.split()) <= spare else None
     return None

@@ -64,6 +64,11 @@ _REFLECTION_START = re.compile(
     r"|there(?:'s|\s+is)\s+(?:a\s+part|something)|that\s+must|this\s+must"
     r"|(?:being|losing|watching|having|hearing|leading|managing|carrying|giving)\s)")
 _SELF_TALK = re.compile(r"^(?:i|i'm|i've|i'd|i'll|let's|let\s+me|here|thanks|thank|welcome|hello|hi)\b")
+# The coach's own stance ("Okay, I'm with you.", "You're right to pull me back."): heard, but nothing of theirs
+# given back, so not a reflection (MITI counts only statements that capture the client's meaning).
+_STANCE = re.compile(r"^(?:okay,?\s+i'm\s+with\s+you|got\s+it|fair\s+point|you're\s+right\s+to\s+pull\s+me|"
+                     r"that's\s+okay:\s+not\s+knowing|fair\s+enough;\s+let's)\b")
+_CITED = re.compile(r"\[\d+\]")  # a cited sentence gives back a source, not the client
 
 _FEELINGS = ("afraid angry annoy anxious apprehensive ashamed betray bitter burn conflicted confus crush deflat "
              "disappoint discourag drain dread embarrass exhaust exposed fear frustrat guilt heavy helpless hopeful "
@@ -85,7 +90,7 @@ _DOUBLE_RE = re.compile(
 _REFLECTIVE_FRAME = re.compile(
     r"^(?:when\b[^,]*,\s*)?(?:so,?\s+)?(?:i\s+imagine|i\s+guess|my\s+sense\s+is|i\s+wonder\s+if|"
     r"it\s+(?:sounds|seems|looks)|sounds\s+like|you\s+(?:said|mentioned|feel|felt|told|described|"
-    r"say|seem|sound|'re\s+saying|are\s+saying)|on\s+(?:the\s+)?one\s+hand|part\s+of\s+you|(?:what\s+)?i'm\s+hearing|"
+    r"say|seem|sound|are\s+saying)|you're\s+saying|so,?\s+as\s+you\s+see\s+it|on\s+(?:the\s+)?one\s+hand|part\s+of\s+you|(?:what\s+)?i'm\s+hearing|"
     r"i\s+hear|when\s+you\s+say)\b")
 
 
@@ -102,7 +107,7 @@ def is_reflection(sentence: str) -> bool:
     s = sentence.strip().lower().replace("’", "'")
     if len(words(s)) < 3 or s.rstrip().endswith("?") or _SELF_TALK.match(s) and not _REFLECTION_START.match(s):
         return False
-    if is_advice(s):
+    if is_advice(s) or _STANCE.match(s) or _CITED.search(s):
         return False
     return bool(_REFLECTION_START.match(s) or re.search(r"\byou(?:'re|'ve|r)?\b", s))
 
