@@ -37,9 +37,13 @@ COMMIT = re.compile(
     r"i'm\s+planning\s+to|i\s+commit\s+to|i\s+promise\s+to|i\s+intend\s+to|i've\s+decided\s+to|"
     r"i\s+have\s+decided\s+to|my\s+next\s+step\s+(?:is|will\s+be)\s+to|i\s+can\s+commit\s+to)\s+(?P<what>[^.!?;:\n]+)",
     re.I)
+# "I'd ask Priya on Monday": a plan said conditionally; it counts only with a when (see extract_commitment).
+WOULD = re.compile(r"\bi(?:'d|\s+would)\s+(?:probably\s+|first\s+|just\s+)?(?!like\b|love\b|prefer\b|rather\b|want\b|"
+                   r"hate\b|say\b|guess\b|think\b|imagine\b|have\b|be\b|need\b|feel\b|never\b|not\b|hope\b|"
+                   r"probably\b)(?P<what>[a-z][^.!?;:\n]+)", re.I)
 # Where one plan ends and the next begins: ", and I'll ...", " and Jonas will ...".
 _NEXT_CLAUSE = re.compile(r",?\s+(?:and|but|then|so)\s+(?=(?:i|i'll|i'm|we|he|she|they|[A-Z][a-z]+)\s+(?:will|'ll|"
-                          r"am|'m|want|know|can|could|need|should)\b)|,\s+(?:and\s+)?(?=i'll\b|i\s+will\b)", re.I)
+                          r"am|'m|want|know|can|could|need|should)\b)|,\s+(?:and\s+)?(?=i'll\b|i\s+will\b|i'd\b)", re.I)
 MEASURE = re.compile(
     r"\b(?:i'll\s+know|i\s+will\s+know|we'll\s+know|i'd\s+know|it(?:'s|\s+has)?\s+worked\s+if|"
     r"success\s+(?:looks\s+like|would\s+be|will\s+be|is|means)|the\s+sign\s+(?:will\s+be|is)|"
@@ -85,9 +89,12 @@ def extract_commitment(message: str) -> Commitment | None:
     """What the person says they will do, by when, and how they will know; None when they state no plan."""
     text = message.replace("’", "'")
     plans = []
-    for m in COMMIT.finditer(text):
+    found = [(m, False) for m in COMMIT.finditer(text)] + [(m, True) for m in WOULD.finditer(text)]
+    for m, conditional in sorted(found, key=lambda mc: mc[0].start()):
         what = _NEXT_CLAUSE.split(m.group("what"), maxsplit=1)[0]
         deadline = DEADLINE.search(what)
+        if conditional and not deadline:
+            continue  # "I'd ask for help" muses; "I'd ask Priya on Monday" plans
         if deadline:
             what = what[:deadline.start()] + " " + what[deadline.end():]
         what = _tidy(what)

@@ -154,11 +154,11 @@ class _Turn:
         room = self.budget - (len(offer.idea.split()) + 14 if offer else 12)
         limit = 12 if room >= 16 else 9
         refl = reflect(self.message, bank, sit, turn_index=inp.turn_index, keywords=keywords, peer=peer,
-                       limit=limit, client=self.client)
+                       limit=limit, client=self.client, coach_said=self.all_coach)
         spare = room - _count([r.text for r in refl])
         if spare >= 4:
             refl = reflect(self.message, bank, sit, turn_index=inp.turn_index, keywords=keywords, peer=peer,
-                           limit=limit, spare=spare, client=self.client)
+                           limit=limit, spare=spare, client=self.client, coach_said=self.all_coach)
         if advice and refl[0].kind == "acknowledge":
             refl = [Reflection(text=bank.template("advice_ack", inp.turn_index), kind="simple")]
         return [r.text for r in refl]

@@ -261,6 +261,9 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
+OVER_LIMIT = 4  # words a whole clause may run over its limit rather than be cut mid-clause
+
+
 def phrase_of(clause: str, limit: int = MAX_QUOTE_WORDS) -> Phrase | None:
     """A clause as a Phrase, cut cleanly to the limit; None when it cannot be said whole and short."""
     clause = _DROPPED_I.sub(lambda m: _SPEAKER_FOR[m.group(1).lower()[:3]] + m.group(1), clause.strip(" ,."))
@@ -271,7 +274,13 @@ def phrase_of(clause: str, limit: int = MAX_QUOTE_WORDS) -> Phrase | None:
         subject, rest = "you", shift_pronouns(clause.strip(" ,."))
     else:
         subject, rest = split_subject(clause.strip(" ,."))
-    rest = trim(rest.strip(" ,"), max(limit - len(subject.split()), 3))
+    full = rest.strip(" ,")
+    rest = trim(full, max(limit - len(subject.split()), 3))
+    if rest and rest != full and _cuts(full, rest):
+        # "she'd probably be up [for it]": cut short, it no longer says what they said; a few words over is better
+        if len(f"{subject} {full}".split()) > limit + OVER_LIMIT:
+            return None
+        rest = full
     if not rest or not (subject or has_verb(rest)) or len(f"{subject} {rest}".split()) < 2:
         return None
     if not subject and rest.split()[0].lower() in _AUX:
@@ -283,6 +292,14 @@ def phrase_of(clause: str, limit: int = MAX_QUOTE_WORDS) -> Phrase | None:
 
 _DROPPED_I = re.compile(r"^(not\s+sure|no\s+idea|don'?t\s+know|do\s+not\s+know)\b", re.I)
 _SPEAKER_FOR = {"not": "I'm ", "no ": "I have ", "don": "I ", "do ": "I "}  # terse talk drops the speaker
+
+
+def _cuts(full: str, kept: str) -> bool:
+    """Whether keeping only the start `kept` of `full` leaves one of its core dependents behind."""
+    from agent.coach.nlp import cuts_clause, parse
+
+    doc = parse(full)
+    return cuts_clause(doc, 0, min(len(parse(kept)), len(doc)))
 
 
 def _finite(text: str) -> int | None:

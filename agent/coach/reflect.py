@@ -89,23 +89,24 @@ class _Reading(BaseModel):
 
 def reflect(message: str, bank: QuestionBank, sit: Situation, *, turn_index: int,
             keywords: frozenset[str] = frozenset(), peer: str = "", limit: int = 12,
-            spare: int = 0, client: str = "") -> list[Reflection]:
+            spare: int = 0, client: str = "", coach_said: str = "") -> list[Reflection]:
     """One or two reflections, each licensed by what the client said (`client`: the session so far)."""
-    out = _reflect(message, bank, _licensed(sit, client or message, message), turn_index=turn_index,
+    out = _reflect(message, bank, _licensed(sit, client or message, message, coach_said), turn_index=turn_index,
                    keywords=keywords, peer=peer, limit=limit, spare=spare)
     return faithful(out, client or message, bank, message, turn_index, keywords, peer, limit)
 
 
-def _licensed(sit: Situation, client: str, message: str) -> Situation:
-    """The situation's feelings and values cut to those the client's words license, else their own feeling or goal."""
+def _licensed(sit: Situation, client: str, message: str, coach_said: str = "") -> Situation:
+    """The situation's feelings and values cut to those the client's words license (and not said already)."""
     from agent.coach.implied import allowed
     from agent.coach.nlp import content_lemmas
 
-    ok = allowed(client)
-    feelings = [f for f in sit.feelings if set(content_lemmas(f)) <= ok]
-    values = [v for v in sit.values if set(content_lemmas(v)) <= ok]
+    ok, said = allowed(client), coach_said.lower()
+    feelings = [f for f in sit.feelings if set(content_lemmas(f)) <= ok and f.lower() not in said]
+    values = [v for v in sit.values if set(content_lemmas(v)) <= ok and v.lower() not in said]
     named = own_feeling(clauses(client))[0]
     goal = goal_of(message) or goal_of(client)  # what they said they want links this event to it
+    goal = "" if goal.lower() in said else goal  # once is a reflection; every turn is a refrain
     return sit.model_copy(update={"feelings": feelings or ([named] if named else []),
                                   "values": values or ([goal] if goal and not goal.startswith("that ")
                                                        and len(goal.split()) <= GOAL_AS_VALUE else [])})
