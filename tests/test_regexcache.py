@@ -36,7 +36,7 @@ def test_rules_from_cache_match_fresh(coach_home, monkeypatch):
     RuleSet(spec)  # writes the cache into this test's COACH_HOME
     assert list((coach_home / "cache").glob("guardrails-*.marshal"))
     cached = RuleSet(spec)
-    monkeypatch.setenv("COACH_REGEX_CACHE", "0")
+    monkeypatch.setenv("COACH_CACHE", "0")
     fresh = RuleSet(spec)
     for a, b in zip(cached.categories, fresh.categories, strict=True):
         assert a.prefilter == b.prefilter

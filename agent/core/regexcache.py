@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import marshal
-import os
 import re
 import sys
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any
+
+from agent.core import marshal_file
 
 try:  # the engine's own compiler; if a Python moves it, every pattern simply compiles the ordinary way
     import _sre
@@ -46,12 +45,9 @@ class RegexCache:
         self._new = False
         self._lock = threading.Lock()
         if self.path is not None and _sre is not None:
-            try:
-                data = marshal.loads(self.path.read_bytes())
-                if isinstance(data, dict) and data.get("engine") == list(ENGINE):
-                    self._entries = data["entries"]
-            except (OSError, ValueError, EOFError, TypeError, KeyError):
-                self._entries = {}  # missing or damaged: compile afresh and rewrite it
+            data = marshal_file.read(self.path)  # missing or damaged: None, and everything compiles afresh
+            if isinstance(data, dict) and data.get("engine") == list(ENGINE) and isinstance(data.get("entries"), dict):
+                self._entries = data["entries"]
 
     def compile(self, pattern: str, flags: int = 0) -> re.Pattern[str]:
         """re.compile(pattern, flags), from the cached bytecode when there is one."""
@@ -78,23 +74,5 @@ class RegexCache:
         """Write the cache when something was compiled afresh; an unwritable place is silently skipped."""
         if not self._new or self.path is None:
             return
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            blob = marshal.dumps({"engine": list(ENGINE), "entries": self._entries})
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".regex-")
-            with os.fdopen(fd, "wb") as out:
-                out.write(blob)
-            os.replace(tmp, self.path)  # atomic: a concurrent reader sees the old file or the new one
+        if marshal_file.write(self.path, {"engine": list(ENGINE), "entries": self._entries}):
             self._new = False
-        except (OSError, ValueError):
-            pass
-
-
-def cache_dir() -> Path | None:
-    """The data dir's cache folder (COACH_HOME or the XDG default); None turns the disk cache off."""
-    if os.environ.get("COACH_REGEX_CACHE", "1").lower() in ("0", "false", "no", "off"):
-        return None
-    from agent.core.homes import default_home
-
-    home = os.environ.get("COACH_HOME")
-    return (Path(home).expanduser() if home else default_home()) / "cache"

@@ -10,7 +10,8 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from agent.core.errors import ConfigError
-from agent.core.regexcache import RegexCache, cache_dir
+from agent.core.homes import cache_dir
+from agent.core.regexcache import RegexCache
 from agent.core.types import SafetyAction, SafetyCategory
 from agent.safety.text import Normaliser
 
