@@ -286,8 +286,6 @@ class Index:
                 shutil.rmtree(path, ignore_errors=True)
         for path in self.root.glob(f"{CURRENT}.*.tmp"):
             path.unlink(missing_ok=True)
-        if self._client is None and not getattr(self.settings, "chroma_url", "") and not (self.root / "chroma").exists():
-            return  # an embedded store Chroma never opened holds no collections: skip `import chromadb` (~1 s)
         prefix = f"coach_{self.namespace}_"
         keep_cols = {self.collection_name(g) for g in keep}
         client = self.client()
