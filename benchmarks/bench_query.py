@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import re
 import sys
 import tempfile
@@ -121,7 +122,9 @@ def phase_query(size: int, home: Path, n_queries: int) -> dict:
     gen = searcher.index.generation
     collection = searcher.index.collection(gen, searcher.embedder)
     open_s = time.perf_counter() - started
-    bm25 = gen._bm25
+    import bm25s
+
+    bm25 = bm25s.BM25.load(str(gen.folder / "bm25"), show_progress=False)  # the raw baseline: bm25s itself
     n = candidate_count(K)
     queries = synthetic_texts(n_queries, seed=3, low=5, high=12)
     qvecs = unit_vectors(n_queries, seed=4)
@@ -250,6 +253,22 @@ def phase_corpus(home: Path, n_queries: int) -> dict:
     }
 
 
+def growth(results: dict) -> dict:
+    """Log-log slopes over the sizes: 1.0 is linear growth, 0 constant (build = ingest with precomputed vectors)."""
+    if len(results) < 2:
+        return {}
+    sizes = np.log([int(s) for s in results])
+
+    def slope(values: list[float]) -> float:
+        return round(float(np.polyfit(sizes, np.log(np.maximum(values, 1e-9)), 1)[0]), 3)
+
+    return {
+        "ingest_build_s (precomputed vectors)": slope([r["build"]["build_s"] for r in results.values()]),
+        "hybrid_query_p50_ms": slope([r["hybrid"]["p50_ms"] for r in results.values()]),
+        "hybrid_end_to_end_p50_ms": slope([r["hybrid_end_to_end_with_minilm"]["p50_ms"] for r in results.values()]),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="1k and 10k only, fewer queries")
@@ -276,6 +295,7 @@ def main() -> None:
         or ([1000, 10000] if args.quick else [1000, 10000, 100000])
     )
     n_queries = args.queries or (100 if args.quick else 300)
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench-query-corpus-") as home:
         corpus = run_phase(
             Path(__file__), "--phase", "corpus", "--home", home, "--queries", str(min(n_queries, 100))
@@ -297,6 +317,7 @@ def main() -> None:
             )
         results[str(size)] = {"build": build, **query}
     ten_k = results.get("10000")
+    slopes = growth(results)
     emit(
         {
             "benchmark": "query",
@@ -309,6 +330,7 @@ def main() -> None:
             "raw_bm25": "bm25s retrieve(k=20) with the same tokenizer",
             "bundled_corpus": corpus,
             "sizes": results,
+            "loglog_slope_1k_to_100k": slopes,
             "goal_10k": None
             if ten_k is None
             else {
@@ -316,6 +338,7 @@ def main() -> None:
                 "under_50ms": ten_k["hybrid"]["p95_ms"] < 50,
                 "within_1_5x_raw_sum": ten_k["hybrid_p95_over_raw_sum"] <= 1.5,
             },
+            "loadavg_1m_before": round(load_before, 2),
             "machine": machine(),
         }
     )

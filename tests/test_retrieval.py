@@ -199,3 +199,4 @@ def test_the_exact_scan_ranks_as_chroma_does(searcher, monkeypatch, query):
     assert np.allclose(exact_sim, chroma_sim, atol=1e-5)  # the same order, up to ties
     by_chroma = dict(zip(chroma_pos.tolist(), chroma_sim.tolist()))
     assert all(abs(by_chroma[p] - s) < 1e-5 for p, s in zip(exact_pos.tolist(), exact_sim.tolist()))
+

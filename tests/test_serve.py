@@ -18,7 +18,8 @@ from agent.cli.fast import parse_ask
 from agent.cli.main import app
 from agent.serve.openai_api import BadRequest, read_request
 
-BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parent.parent
+COACH = [sys.executable, "-m", "agent.cli"]  # this checkout's code (the venv's `coach` script may point elsewhere)
 
 
 def _env(home: Path) -> dict[str, str]:
@@ -30,7 +31,7 @@ def _env(home: Path) -> dict[str, str]:
 def server(tmp_path_factory):
     """A `coach serve --port 0` subprocess on a fresh home; yields (home, port); stopped with SIGTERM."""
     home = tmp_path_factory.mktemp("serve-home")
-    proc = subprocess.Popen([str(BIN / "coach"), "serve", "--port", "0"], env=_env(home),
+    proc = subprocess.Popen(COACH + ["serve", "--port", "0"], env=_env(home), cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     state = home / "serve.json"
     deadline = time.monotonic() + 90
@@ -108,14 +109,14 @@ def test_bad_requests_get_clear_json_errors(server):
 def test_coach_ask_hands_its_turn_to_the_running_server(server):
     home, port = server
     before = _raw(port, "GET", "/health")[1]["turns"]
-    out = subprocess.run([str(BIN / "coach"), "ask", "--json", "My peer in finance keeps blocking my budget."],
-                         env=_env(home), capture_output=True, text=True, timeout=60)
+    out = subprocess.run(COACH + ["ask", "--json", "My peer in finance keeps blocking my budget."],
+                         env=_env(home), cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     turn = json.loads(out.stdout)
     assert turn["reply"] and turn["session"]
     assert _raw(port, "GET", "/health")[1]["turns"] == before + 1
-    plain = subprocess.run([str(BIN / "coach"), "ask", "--session", turn["session"], "She feels left out."],
-                           env=_env(home), capture_output=True, text=True, timeout=60)
+    plain = subprocess.run(COACH + ["ask", "--session", turn["session"], "She feels left out."],
+                           env=_env(home), cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert plain.returncode == 0 and "coach>" in plain.stdout and turn["session"] in plain.stdout
     assert _raw(port, "GET", "/health")[1]["turns"] == before + 2
 
@@ -125,8 +126,8 @@ def test_a_stale_serve_file_falls_back_to_the_turn_in_process(tmp_path):
     home.mkdir()
     (home / "serve.json").write_text(json.dumps({"pid": 1, "host": "127.0.0.1", "port": 9, "provider": "offline",
                                                  "model": ""}))
-    out = subprocess.run([str(BIN / "coach"), "ask", "--json", "My days are all meetings."], env=_env(home),
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(COACH + ["ask", "--json", "My days are all meetings."], env=_env(home),
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["reply"]
 

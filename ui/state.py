@@ -106,9 +106,25 @@ def _searcher_by_key(key: str, _settings: Any):
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _coach_by_key(key: str, _settings: Any, _searcher: Any, _store: Any):
+    import threading
+
     from agent.coach.pipeline import Coach
 
-    return Coach(_settings, searcher=_searcher, store=_store)
+    coach = Coach(_settings, searcher=_searcher, store=_store)
+    # While the person reads the page and types, load the model, rules and banks the first reply would wait for.
+    threading.Thread(target=_warm, args=(coach, _settings), daemon=True, name="coach-warm").start()
+    return coach
+
+
+def _warm(coach: Any, settings: Any) -> None:
+    from agent.serve.warm import start
+
+    try:
+        start(settings)
+        coach.searcher.warm()
+        _ = coach.engine
+    except Exception:  # noqa: BLE001 - a failed warm-up is retried, and reported, by the first real turn
+        pass
 
 
 def store(settings: Any | None = None):

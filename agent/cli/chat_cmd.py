@@ -8,7 +8,7 @@ from typing import Any
 import typer
 
 from agent.cli.common import friendly
-from agent.cli.render import render_extras, render_openers, show
+from agent.cli.render import render_openers, show, stream_one
 
 PROVIDER_HELP = "offline, openai, anthropic, ollama, openai-compatible or llamacpp."
 HELP = """Commands:
@@ -23,34 +23,9 @@ HELP = """Commands:
 
 def _coach(provider: str | None, model: str | None, base_url: str | None, settings: Any = None) -> Any:
     from agent.cli.common import settings_from
-    from agent.serve.warm import start
+    from agent.cli.local import open_coach
 
-    settings = settings or settings_from(provider=provider, model=model, base_url=base_url)
-    start(settings, ("embedder",))  # the model loads in a thread while the pipeline's modules import
-    from agent.coach.pipeline import Coach
-
-    return Coach(settings)
-
-
-def stream_one(console: Any, coach: Any, session: str | None, message: str) -> Any:
-    """Print the reply as it streams, then the extras; returns the CoachTurn."""
-    from agent.core.types import CoachTurn
-
-    console.print("[bold green]coach>[/bold green] ", end="")
-    shown = ""
-    final = None
-    for piece in coach.stream_turn(session, message):
-        if isinstance(piece, CoachTurn):
-            final = piece
-        else:
-            shown += piece
-            console.file.write(piece)
-            console.file.flush()
-    console.print()
-    if final is not None and " ".join(final.reply.split()) != " ".join(shown.split()):
-        console.print(f"[yellow](revised)[/yellow] {final.reply}", highlight=False, markup=False)
-    render_extras(console, final)
-    return final
+    return open_coach(settings or settings_from(provider=provider, model=model, base_url=base_url))
 
 
 def _command(console: Any, coach: Any, line: str, state: dict[str, Any]) -> bool:

@@ -1,4 +1,4 @@
-"""`coach ask MESSAGE [--json] [--session ID]` handed to a running `coach serve` without loading typer or the coach."""
+"""`coach ask MESSAGE [--json] [--session ID]` without typer: handed to a running `coach serve`, else run here."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def quick_settings() -> Any:
 
 
 def try_fast(argv: list[str]) -> bool:
-    """True when a running server answered the turn (printed here); False sends the command to typer."""
+    """True when the turn was answered (by a running server, or in this process); False sends it to typer."""
     parsed = parse_ask(argv)
     if parsed is None:
         return False
@@ -83,7 +83,10 @@ def try_fast(argv: list[str]) -> bool:
         sys.stderr.write(f"error: {exc}\n")
         raise SystemExit(2) from None
     if data is None:
-        return False
+        from agent.cli.local import local_ask
+
+        local_ask(message, session, as_json)  # typer, and its command modules, cost ~0.1 s to import
+        return True
     from agent.cli.render import as_record, show
 
     if as_json:  # the same text as CoachTurn.model_dump_json(indent=2), without importing pydantic

@@ -67,3 +67,24 @@ def show(turn: Any, as_json: bool) -> None:
     console.print(turn.reply, markup=False, highlight=False)
     render_extras(console, turn)
     console.print(f"[dim]session {turn.session}[/dim]")
+
+
+def stream_one(console: Any, coach: Any, session: str | None, message: str) -> Any:
+    """Print the reply as it streams, then the extras; returns the CoachTurn."""
+    from agent.core.types import CoachTurn
+
+    console.print("[bold green]coach>[/bold green] ", end="")
+    shown = ""
+    final = None
+    for piece in coach.stream_turn(session, message):
+        if isinstance(piece, CoachTurn):
+            final = piece
+        else:
+            shown += piece
+            console.file.write(piece)
+            console.file.flush()
+    console.print()
+    if final is not None and " ".join(final.reply.split()) != " ".join(shown.split()):
+        console.print(f"[yellow](revised)[/yellow] {final.reply}", highlight=False, markup=False)
+    render_extras(console, final)
+    return final

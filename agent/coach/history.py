@@ -56,3 +56,15 @@ def trim_history(messages: Sequence[Any], budget: int) -> list[HistoryItem]:
     summary = HistoryItem(role="summary", text=_summary(messages[:len(messages) - len(kept)]))
     fits = used + tokens(f"summary: {summary.text}") <= budget
     return ([summary] if fits else []) + kept
+
+
+def fit_history(messages: Sequence[Any], total: int, fixed: Sequence[str]) -> list[HistoryItem]:
+    """trim_history(messages, total - tokens of the `fixed` texts), counting tokens only when it could matter."""
+    if not messages:
+        return []
+    # A token is at least one UTF-8 byte: when everything fits in `total` bytes it fits in tokens, and the
+    # tokenizer (0.12 s to load, in a one-turn `coach ask`) is not needed for the same answer.
+    size = sum(len(t.encode()) for t in fixed) + sum(len(f"{m.role}: {m.text}".encode()) for m in messages)
+    if size <= total:
+        return [HistoryItem(role=m.role, text=m.text) for m in messages]
+    return trim_history(messages, max(total - sum(tokens(t) for t in fixed), 0))

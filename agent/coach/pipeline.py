@@ -9,7 +9,7 @@ from typing import Any
 
 from agent.coach.engine import EngineInput, EngineOutput
 from agent.coach.grow import gives_permission, wants_advice
-from agent.coach.history import tokens, trim_history
+from agent.coach.history import fit_history
 from agent.coach.offers import substantive
 from agent.coach.openers import draft_openers, extract_peer, is_name
 from agent.coach.parsing import last_question
@@ -191,8 +191,7 @@ class Coach:
             situation=situation, asked=asked, open_commitment=open_commitment,
             peer=peer if is_peer(situation) else "", turn_index=turn_index,
             advice_permitted=wants_advice(focus) or gives_permission(focus, last_reply))
-        budget = self.settings.context_budget - tokens(focus) - sum(tokens(h.chunk.text) for h in engine_hits)
-        inp.history = trim_history(history, max(budget, 0))
+        inp.history = fit_history(history, self.settings.context_budget, [focus] + [h.chunk.text for h in engine_hits])
         engine = self.engine
         canary = getattr(engine, "canary", None) or guards.make_canary()
         out: EngineOutput | None = None

@@ -19,3 +19,11 @@ def config_path() -> Path:
         return Path(explicit).expanduser()
     home = os.environ.get("COACH_HOME")
     return (Path(home).expanduser() if home else default_home()) / "config.toml"
+
+
+def cache_dir() -> Path | None:
+    """The data dir's cache folder (COACH_HOME or the XDG default); None (COACH_CACHE=0) turns the disk caches off."""
+    if os.environ.get("COACH_CACHE", "1").lower() in ("0", "false", "no", "off"):
+        return None
+    home = os.environ.get("COACH_HOME")
+    return (Path(home).expanduser() if home else default_home()) / "cache"

@@ -25,10 +25,28 @@ def check_regexes(patterns: Iterable[str], noun: str = "pattern") -> None:
             raise ValueError(f"bad {noun} {pattern!r}: {exc}") from None
 
 
+def _parse(text: str) -> object:
+    """yaml.load(text), remembered on disk by content: the coach's data files cost ~0.1 s to parse per process."""
+    import hashlib
+
+    from agent.core import marshal_file
+    from agent.core.homes import cache_dir
+
+    folder = cache_dir()
+    path = folder / f"yaml-{hashlib.sha256(text.encode('utf-8')).hexdigest()[:24]}.marshal" if folder else None
+    cached = marshal_file.read(path) if path is not None and path.is_file() else None
+    if isinstance(cached, dict) and cached.get("v") == 1:
+        return cached["data"]
+    data = yaml.load(text, Loader=_LOADER)
+    if path is not None:
+        marshal_file.write(path, {"v": 1, "data": data})  # dates or other non-plain values: not cached
+    return data
+
+
 def load_model(path: Path | str, model: type[M], what: str) -> M:
     """Parse and validate `path` as `model`; `what` names the file in the error ("question bank")."""
     try:
-        data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_LOADER)
+        data = _parse(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{what} {path} is missing") from None
     except UnicodeDecodeError:

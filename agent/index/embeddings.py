@@ -15,10 +15,11 @@ import numpy as np
 from agent.core.errors import ConfigError
 
 DIM = 384
-BATCH = 32
+# benchmarks/bench_ingest.py's sweep on the corpus's chunks (2 cores, 2026-12-06): batch 4: 29.9 chunks/s,
+# 8: 30.6, 16: 27.0, 32: 24.0; bigger batches pad more and leave the cache sooner.
+BATCH = 8
 MAX_TOKENS = 256
-# Attention memory grows with batch * length^2: 32 chunks of 256 tokens peaked at 1.4 GB RSS, 8 at 0.5 GB,
-# at the same speed. So long texts go in smaller batches; short ones (queries) still go 32 at a time.
+# Attention memory grows with batch * length^2: 32 chunks of 256 tokens peaked at 1.4 GB RSS, 8 at 0.5 GB.
 BATCH_BUDGET = 8 * MAX_TOKENS * MAX_TOKENS
 QUERY_CACHE = 1024  # query vectors kept (1.5 KB each): people repeat themselves and evals replay
 _WORD = re.compile(r"\w+", re.UNICODE)

@@ -9,6 +9,7 @@ import json
 import re
 import sqlite3
 import threading
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -85,10 +86,13 @@ def light_stem(word: str) -> str:
 
 def bm25_terms(texts: list[str]) -> list[list[str]]:
     """Lower-cased, lightly stemmed word tokens minus English stopwords, alike for documents and queries."""
-    import bm25s
+    from agent.index.bm25_lite import tokenize  # bm25s.tokenize's result without importing bm25s
 
-    tokens = bm25s.tokenize(texts, stopwords=STOPWORDS, return_ids=False, show_progress=False)
-    return [[light_stem(t) for t in doc] for doc in tokens]
+    stem = _cached_stem  # words repeat (Zipf): a dict hit beats the suffix loop, 1.5x faster on 5k chunks
+    return [[stem(t) for t in doc] for doc in tokenize(texts)]
+
+
+_cached_stem = lru_cache(maxsize=1 << 18)(light_stem)
 
 
 class Generation:
@@ -150,10 +154,11 @@ class Generation:
     def load_bm25(self) -> None:
         """Load the BM25 index now (searchers do it up front, so a later GC cannot pull it away)."""
         if self._bm25 is None and self.ids:
-            import bm25s
+            # bm25s's own loader imports scipy (0.12 s); these are its files, read with numpy
+            from agent.index.bm25_lite import BM25Index
 
             try:
-                self._bm25 = bm25s.BM25.load(str(self.folder / BM25_DIR), show_progress=False)
+                self._bm25 = BM25Index(self.folder / BM25_DIR)
             except Exception as exc:  # noqa: BLE001 - a damaged bm25s folder fails in many ways
                 raise GenerationDamaged(self.folder, f"BM25 index does not load: {_reason(exc)}") from None
 
@@ -163,11 +168,11 @@ class Generation:
         empty = (np.zeros(0, np.int64), np.zeros(0, np.float32))
         if self._bm25 is None:
             return empty
-        vocab = self._bm25.vocab_dict
+        vocab = self._bm25.vocab
         term_ids = [vocab[t] for t in bm25_terms([query])[0] if t and t in vocab]
         if not term_ids:
             return empty
-        scores = self._bm25.get_scores_from_ids(term_ids)
+        scores = self._bm25.scores(term_ids)
         n = min(n, len(scores))
         top = np.argpartition(-scores, n - 1)[:n]
         top = top[np.argsort(-scores[top], kind="stable")]

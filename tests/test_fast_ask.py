@@ -1,0 +1,88 @@
+"""A plain `coach ask` runs without typer and without the heavy libraries, and its shortcuts give the same results."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from agent.coach.history import fit_history, trim_history
+from agent.core.settings import load_settings
+from agent.core.tokens import count_tokens
+from agent.index import retrieval
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAVY = ("chromadb", "langchain", "langchain_core", "spacy", "typer", "bm25s", "scipy", "streamlit", "tiktoken",
+         "torch", "httpx")
+PROBE = r"""
+import json, sys
+sys.argv = ["coach", "ask", "--json", sys.argv[1]]
+import agent.cli
+try:
+    agent.cli.main()
+finally:
+    sys.stderr.write("\nMODULES " + json.dumps(sorted({m.split(".")[0] for m in sys.modules})) + "\n")
+"""
+
+
+def _ask(home: Path, message: str) -> tuple[dict, set[str]]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COACH_")}
+    env.update(COACH_HOME=str(home), COACH_EMBEDDER="minilm", COACH_SERVE="0")  # the shipped index: no ingest
+    out = subprocess.run([sys.executable, "-c", PROBE, message], env=env, cwd=ROOT, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    modules = json.loads(out.stderr.rpartition("MODULES ")[2])
+    return json.loads(out.stdout), set(modules)
+
+
+def test_a_warm_ask_imports_none_of_the_heavy_libraries(tmp_path):
+    home = tmp_path / "home"
+    _ask(home, "My days are all meetings now.")  # the first run builds the index and the caches
+    turn, modules = _ask(home, "My peer in finance keeps blocking my budget.")
+    assert turn["reply"] and turn["citations"]
+    assert not modules & set(HEAVY), sorted(modules & set(HEAVY))
+    assert list((home / "cache").glob("guardrails-*.marshal")) and list((home / "cache").glob("yaml-*.marshal"))
+
+
+def _messages(texts: list[str]) -> list[SimpleNamespace]:
+    return [SimpleNamespace(role=("user", "coach")[n % 2], text=t) for n, t in enumerate(texts)]
+
+
+def test_fit_history_equals_counting_every_token():
+    fixed = ["What should I do about my manager?", "A passage " * 40]
+    for texts in (["short"], ["Ünïcödé ✓ " * 30] * 5, ["word " * 300] * 12, []):
+        msgs = _messages(texts)
+        for total in (256, 900, 3000, 20000):
+            exact = trim_history(msgs, max(total - sum(count_tokens(t) for t in fixed), 0))
+            assert fit_history(msgs, total, fixed) == exact
+
+
+@pytest.fixture(scope="module")
+def bundled(tmp_path_factory):
+    """A searcher on the shipped index of the bundled corpus, with the real embedding model."""
+    from agent.ingest.bundled import open_searcher
+
+    home = tmp_path_factory.mktemp("bundled")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("COACH_HOME", str(home))
+        mp.setenv("COACH_EMBEDDER", "minilm")
+        yield open_searcher(load_settings())
+
+
+@pytest.mark.parametrize("query", ["my days are all meetings since I became team lead",
+                                   "my peer in finance keeps blocking my budget", "how do I delegate",
+                                   "giving feedback to a senior engineer"])
+def test_the_fast_path_gives_the_chroma_paths_passages(bundled, monkeypatch, query):
+    import bm25s
+
+    fast = [h.chunk.id for h in bundled.search(query, k=4)]
+    monkeypatch.setattr(retrieval, "EXACT_MAX", 0)  # dense from Chroma's collection, BM25 from bm25s itself
+    gen = bundled.index.generation
+    full = bm25s.BM25.load(str(gen.folder / "bm25"), show_progress=False)
+    monkeypatch.setattr(gen._bm25, "scores", full.get_scores_from_ids)
+    assert fast and fast == [h.chunk.id for h in bundled.search(query, k=4)]
