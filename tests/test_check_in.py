@@ -50,6 +50,7 @@ def test_answers_to_a_check_in_are_read_conservatively(answer, reading):
 @pytest.fixture
 def rules_only(monkeypatch):
     monkeypatch.setattr(semantic, "semantic_assess", lambda message, ruled_out=None: (None, None))
+    monkeypatch.setattr("agent.safety.detector.classify", lambda message: None)  # the trained classifier: off
 
 
 @pytest.mark.parametrize("group, words", [("self_harm", "harming yourself"), ("harm_to_others", "hurting someone"),
@@ -80,6 +81,7 @@ def coach(coach_home, monkeypatch):
     from agent.coach.pipeline import Coach
 
     near = SemanticHit(NEAR, "self_harm", "an exemplar", 0.47, 0.1)
+    monkeypatch.setattr("agent.safety.detector.classify", lambda message: None)  # the bank path decides here
     monkeypatch.setattr(semantic, "semantic_assess",
                         lambda message, ruled_out=None: (None, near) if "roof" in message else (None, None))
     c = Coach(home_with_corpus(coach_home, max_retries=0))

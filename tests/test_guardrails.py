@@ -20,6 +20,7 @@ from agent.safety.text import fold, osa_distance, squeeze
 def rules_only(monkeypatch):
     """These tests pin the keyword rules; the meaning-based stage has its own (tests/test_guardrails_semantic.py)."""
     monkeypatch.setattr("agent.safety.semantic.semantic_assess", lambda message, ruled_out=None: (None, None))
+    monkeypatch.setattr("agent.safety.detector.classify", lambda message: None)  # the trained classifier: off
 
 
 def category(message: str) -> str:

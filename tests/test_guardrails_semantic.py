@@ -79,6 +79,7 @@ def test_flag_logic_thresholds_margin_groups_and_ruled_out(tmp_path):
 
 
 def test_model_that_cannot_load_leaves_the_rules_in_charge(fresh_stage, monkeypatch, caplog):
+    monkeypatch.setattr("agent.safety.detector.classify", lambda message: None)  # the fallback path, as tested
     calls = []
 
     def broken():
@@ -95,6 +96,7 @@ def test_model_that_cannot_load_leaves_the_rules_in_charge(fresh_stage, monkeypa
 
 
 def test_model_fault_on_a_message_leaves_the_rules_in_charge(monkeypatch, caplog, tmp_path):
+    monkeypatch.setattr("agent.safety.detector.classify", lambda message: None)  # the fallback path, as tested
     scorer = CrisisScorer(tiny_bank(), HashEmbedder(), vectors_file=tmp_path / "none.npz")
 
     class Faulty:

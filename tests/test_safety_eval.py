@@ -24,6 +24,7 @@ def result() -> dict:
 def rules_only(monkeypatch):
     """The keyword rules alone: the scorer's arithmetic must not depend on the model."""
     monkeypatch.setattr("agent.safety.semantic.semantic_assess", lambda message, ruled_out=None: (None, None))
+    monkeypatch.setattr("agent.safety.detector.classify", lambda message: None)  # the trained classifier: off
 
 
 # Dev = every case the rules, exemplar banks and cut-offs were built or fixed on (redteam.yaml, ordinary.yaml).

@@ -110,6 +110,7 @@ def evaluate(redteam_path: Path | None = None, ordinary_path: Path | None = None
 
     Cases with expect "ok" are ordinary messages (false alarms); the rest are red-team cases. Cases in the held-out
     file (evals/safety/heldout.yaml by default) are the "heldout" split; elsewhere a case's own `split` decides."""
+    from agent.evals.safety_blind import blind_path
     from agent.safety.semantic import stage_status
 
     rows: list[dict[str, Any]] = []
@@ -138,6 +139,12 @@ def evaluate(redteam_path: Path | None = None, ordinary_path: Path | None = None
     cases = [{"id": r["id"], "passed": r["passed"], "expect": r["expect"], "got": r["got"],
               "detail": "" if r["passed"] else f"expected {r['expect']}, got {r['got']} ({r['reason'] or 'no rule'})"
               + ("" if r["defanged"] else "; neutralize() left the instruction in")} for r in rows]
+    if redteam_path is None and ordinary_path is None:  # the blind set rides along with the default files only
+        from agent.evals.safety_blind import evaluate_blind
+
+        blind = evaluate_blind(blind_path(evals_root))
+        metrics.update(blind["metrics"])
+        cases = cases + blind["cases"]
     return {**overall, "splits": splits, "metrics": metrics, "semantic_stage": stage_status(), "misclassified": misses,
             "cases": cases}
 

@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 __all__ = ["after_check_in", "check_document", "check_in_answer", "check_input", "check_output", "check_rules", "make_canary", "neutralize", "safe_reply"]
 
 _REASON_GROUP = re.compile(r"^[a-z_]+/([a-z_]+)")
-_WHO = {"someone_else": "someone_else", "harm_to_others": "others"}  # a crisis group -> its reply; the rest: self
+# a crisis group -> its reply; the rest: self. "danger": the classifier read someone else at risk, without saying how
+_WHO = {"someone_else": "someone_else", "harm_to_others": "others", "danger": "danger"}
 SHORT_ANSWER_WORDS = 8  # "maybe, sometimes" is an answer; "Maybe he is frustrated about ..." is the next topic
 
 
@@ -31,11 +32,25 @@ def _safety(m: Match, note: str = "") -> Safety:
 
 
 def check_input(message: str) -> Safety:
-    """Decide what to do with a user message: keyword rules first, then (unless they found a crisis) meaning."""
+    """Decide what to do with a user message: the trained classifier, with the keyword rules as a backstop."""
     safety = check_rules(message)
-    if safety.category == "crisis" or not message or not message.strip():
+    if not message or not message.strip():
         return safety
-    from agent.safety.semantic import semantic_assess  # numpy + the model: only once the rules pass
+    from agent.safety.detector import classify  # numpy + the E5 encoder: loaded on first use, once
+
+    pred = classify(message)
+    if pred is not None:
+        from agent.safety.route import route
+
+        return route(safety, pred)
+    return _rules_and_banks(message, safety)
+
+
+def _rules_and_banks(message: str, safety: Safety) -> Safety:
+    """The older path when the classifier cannot load: keyword rules, then the MiniLM crisis banks."""
+    if safety.category == "crisis":
+        return safety
+    from agent.safety.semantic import semantic_assess
 
     # Crisis beats every other category, so a referral or redirect is checked too ("he screams at me, I'll ...").
     hit, near = semantic_assess(message, ruled_out=_not_a_threat)
@@ -81,6 +96,8 @@ def after_check_in(asked: Safety, message: str) -> Safety:
                       reason=f"crisis/{group}: answered yes to the safety check-in ('{message.strip()[:60]}')")
     if answer == "deny" and safety.action == "check_in":
         return Safety(reason="check_in: answered no; coaching resumes")
+    if safety.action == "check_in":  # one direct question per session: an unclear answer is not asked again
+        return Safety(reason="check_in: answer unclear, not asked twice; coaching resumes")
     return safety
 
 

@@ -49,7 +49,7 @@ class NormaliseSpec(_Strict):
 
 class RepliesSpec(_Strict):
     crisis: dict[str, str]
-    check_in: dict[str, str]  # self / others / someone_else: one direct question when a message is nearly a crisis
+    check_in: dict[str, str]  # self / others / someone_else / danger: one direct question when a message is nearly a crisis
     crisis_language: dict[str, str] = Field(default_factory=dict)
     refer: dict[str, str]
     injection: str
@@ -81,8 +81,10 @@ class GuardrailsSpec(_Strict):
 
     @model_validator(mode="after")
     def _complete(self) -> GuardrailsSpec:
-        if sorted(self.replies.check_in) != ["others", "self", "someone_else"]:
-            raise ValueError("replies.check_in: give exactly self, others and someone_else")
+        if sorted(self.replies.check_in) != ["danger", "others", "self", "someone_else"]:
+            raise ValueError("replies.check_in: give exactly self, others, someone_else and danger")
+        if not {"self", "others", "someone_else", "danger"} <= set(self.replies.crisis):
+            raise ValueError("replies.crisis: give at least self, others, someone_else and danger")
         if sorted(self.order) != sorted(RULE_CATEGORIES) or sorted(self.categories) != sorted(RULE_CATEGORIES):
             raise ValueError(f"order and categories must each list exactly {', '.join(RULE_CATEGORIES)}")
         return self
