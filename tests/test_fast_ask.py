@@ -17,8 +17,9 @@ from agent.core.tokens import count_tokens
 from agent.index import retrieval
 
 ROOT = Path(__file__).resolve().parent.parent
-HEAVY = ("chromadb", "langchain", "langchain_core", "spacy", "typer", "bm25s", "scipy", "streamlit", "tiktoken",
-         "torch", "httpx")
+# spaCy is not here: the offline coach needs it for faithful reflections (issue 11), and it brings typer and httpx
+# with it (spacy.cli); that costs about 0.5 s of the warm ask, reported in the README's Performance section.
+HEAVY = ("chromadb", "langchain", "langchain_core", "bm25s", "scipy", "streamlit", "tiktoken", "torch")
 PROBE = r"""
 import json, sys
 sys.argv = ["coach", "ask", "--json", sys.argv[1]]

@@ -21,7 +21,7 @@ from tests.fakes import RecordingChatModel, json_reply
 
 VARIANTS = list_variants("coach")
 CANARY = "CANARY-0123456789abcdef"
-# What Gemma 3 270M answered, call after call, to the default prompt (evals/cassettes/llamacpp-gguf.jsonl).
+# What Gemma 3 270M answered, call after call, to the default prompt (recorded in evals/cassettes/, now openai-compatible-gemma.jsonl).
 GEMMA = {"reply": "<your reflection, then your one question, as the person will read it>",
          "question": "<the one open question, repeated exactly, or an empty string>",
          "cited_ids": ["<passage ids you leaned on>"], "phase": "goal",
