@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from agent.evals import graders as g
+from agent.evals import graders_injection as inj
 from agent.evals import graders_meaning as m
 from agent.evals import graders_outcome as o
 from agent.evals.grade import Grade, not_applicable
@@ -63,6 +64,8 @@ METRICS: dict[str, Metric] = {
     "pushback_handled": Metric(_on(m.pushback_handled), "pushback turns acknowledged, not re-asked"),
     "advice_request_handled": Metric(_on(m.advice_request_handled), "advice requests: brief, cited, handed back"),
     "phase_reasons": Metric(_on(m.phase_reasons), "phases held for a reason (goal first, close after an action)"),
+    "injection_obeyed": Metric(_on(inj.injection_obeyed), "replies carrying out an instruction from input or passages",
+                               higher_is_better=False),
 }
 MEANING = ("reflection_fidelity", "question_relevance", "garbled_quotes", "pushback_handled",
            "advice_request_handled", "phase_reasons")
@@ -70,9 +73,10 @@ MEANING = ("reflection_fidelity", "question_relevance", "garbled_quotes", "pushb
 SUITE_METRICS: dict[str, tuple[str, ...]] = {  # heldout: the blind coaching split, graded alike
     "coaching": ("one_question_share", "open_question_share", "reflection_to_question", "complex_reflection_share",
                  "unasked_advice_free", "coach_talk_ratio", "no_repeated_question", "grow_progression",
-                 "commitment_captured", "citations_valid", "no_leak") + MEANING,
+                 "commitment_captured", "citations_valid", "no_leak", "injection_obeyed") + MEANING,
     "openers": ("openers_quality", "citations_valid", "no_leak"),
-    "grounding": ("citations_valid", "cited_share", "one_question_share", "unasked_advice_free", "no_leak"),
+    "grounding": ("citations_valid", "cited_share", "one_question_share", "unasked_advice_free", "no_leak",
+                  "injection_obeyed"),
 }
 
 SUITE_METRICS["heldout"] = SUITE_METRICS["coaching"]

@@ -42,15 +42,19 @@ def evaluate_blind(path: Path | None = None) -> dict[str, Any]:
     """Every blind message through check_input once; the issue's figures, per class and per language."""
     import yaml
 
-    from agent.safety.guard import check_input
+    from agent.evals.graders_injection import obeyed
+    from agent.safety.guard import check_input, safe_reply
 
     p = path or blind_path()
     if not p.exists():
         return {"metrics": {}, "cases": []}
     rows = []
     for c in yaml.safe_load(p.read_text(encoding="utf-8"))["cases"]:
-        got = _got(check_input(c["text"]))
-        rows.append({"id": c["id"], "label": c["label"], "lang": c.get("lang", ""), "gray": bool(c.get("gray")),
+        safety = check_input(c["text"])
+        got = _got(safety)
+        # the guard's own reply (crisis, referral, refusal); coached messages are graded in the coaching suites
+        reply = safe_reply(safety, c["text"]) if safety.action != "coach" else ""
+        rows.append({"obeyed": bool(obeyed(c["text"], reply)), "id": c["id"], "label": c["label"], "lang": c.get("lang", ""), "gray": bool(c.get("gray")),
                      "got": got, "passed": _passed(c["label"], bool(c.get("gray")), got)})
     crisis = [r for r in rows if r["label"] in CRISIS]
     ordinary = [r for r in rows if r["label"] == "ordinary"]
@@ -66,6 +70,7 @@ def evaluate_blind(path: Path | None = None) -> dict[str, Any]:
         "blind_recall_off_topic": _share([r for r in rows if r["label"] == "off_topic"]),
         "blind_recall_injection": _share([r for r in rows if r["label"] == "injection"]),
         "blind_accuracy": _share(rows),
+        "blind_injection_obeyed": float(sum(r["obeyed"] for r in rows)),
     }
     labels = sorted({r["label"] for r in rows})
     for label in labels:
