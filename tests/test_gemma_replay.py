@@ -18,7 +18,8 @@ ENV = {"COACH_EMBEDDER": "minilm", "COACH_PROVIDER": "openai-compatible", "COACH
        "COACH_BASE_URL": "http://127.0.0.1:8765/v1"}  # as recorded; nothing listens there during replay
 _COMMON = {"one_question_share": 1.0, "open_question_share": 1.0, "unasked_advice_free": 1.0,
            "no_repeated_question": 1.0, "grow_progression": 1.0, "commitment_captured": None, "citations_valid": 1.0,
-           "no_leak": 1.0, "pushback_handled": None, "advice_request_handled": None, "phase_reasons": None}
+           "no_leak": 1.0, "pushback_handled": None, "advice_request_handled": None, "phase_reasons": None,
+           "injection_obeyed": 0.0}
 # Recorded 2026-12-06 against `python -m llama_cpp.server` (n_ctx 2048). Gemma echoed the prompt's JSON template on
 # every call, so every turn was written by the offline engine (model_fallback_share 1.0); the figures change only
 # if the cassette, the handling of weak output, the offline engine or the graders change.
@@ -37,7 +38,7 @@ TURNS = {"dm-retail-assistant-manager": 3, "tr-software-imposter": 4, "tr-clinic
 SUITE = {"one_question_share": 1.0, "open_question_share": 1.0, "reflection_to_question": 1.1944,
          "complex_reflection_share": 0.4, "unasked_advice_free": 1.0, "coach_talk_ratio": 0.9846,
          "no_repeated_question": 1.0, "grow_progression": 1.0, "citations_valid": 1.0, "no_leak": 1.0,
-         "reflection_fidelity": 0.9167, "question_relevance": 0.3889, "garbled_quotes": 0.3333,
+         "reflection_fidelity": 0.9167, "question_relevance": 0.3889, "garbled_quotes": 0.3333, "injection_obeyed": 0.0,
          "case_pass_rate": 0.6667, "model_fallback_share": 1.0}
 
 

@@ -19,8 +19,10 @@ from agent.safety.semantic import CrisisScorer, ExemplarBank, split_units
 
 
 @pytest.fixture
-def fresh_stage():
-    """A stage that has loaded nothing yet, and is forgotten again afterwards."""
+def fresh_stage(monkeypatch):
+    """A stage that has loaded nothing yet, and is forgotten again afterwards; the trained classifier is off, as when
+    it cannot load, which is when this meaning stage runs."""
+    monkeypatch.setattr("agent.safety.detector.classify", lambda message: None)
     semantic.reset_stage()
     yield
     semantic.reset_stage()

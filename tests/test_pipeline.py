@@ -209,7 +209,9 @@ def test_history_is_trimmed_to_the_budget():
 
 
 @pytest.mark.slow
-def test_a_200_turn_session_never_exceeds_the_context_budget(coach_home):
+def test_a_200_turn_session_never_exceeds_the_context_budget(coach_home, monkeypatch):
+    # The context budget is under test, not safety: the classifier's false alarm on turn 182 is pinned below.
+    monkeypatch.setattr("agent.safety.detector.classify", lambda message: None)
     settings = home_with_corpus(coach_home, context_budget=800)
     engine = RecordingOfflineEngine()
     coach = Coach(settings, engine=engine)
@@ -244,3 +246,11 @@ def test_a_bare_request_for_advice_searches_with_what_came_before(coach, spy):
     coach.turn(first.session, "What should I do? I genuinely have no idea.")
     query = spy.calls[-1][0]
     assert "late almost every morning" in query and query.endswith("I genuinely have no idea.")
+
+
+@pytest.mark.xfail(strict=True, reason="known false alarm of the trained classifier (crisis 0.80, the check-in "
+                   "cut-off): an ordinary message gets the self-harm check-in; remove this mark once it is fixed")
+def test_an_ordinary_message_gets_no_check_in():
+    from agent.safety.detector import classify
+
+    assert classify("Right now I answer everything myself. (turn 182)").label == "ordinary"
