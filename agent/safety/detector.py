@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from agent.core.once import LoadOnce
 from agent.safety import features as F
 
 log = logging.getLogger(__name__)
@@ -106,28 +106,12 @@ def _softmax(z: Any) -> Any:
     return e / e.sum(axis=1, keepdims=True)
 
 
-class _Loaded:
-    """The process-wide detector, built on first use under a lock; a failure is remembered and logged once."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.detector: Detector | None = None
-        self.error = ""
-
-    def get(self) -> Detector | None:
-        if self.detector is not None or self.error:
-            return self.detector
-        with self.lock:
-            if self.detector is None and not self.error:
-                try:
-                    self.detector = Detector()
-                except Exception as exc:  # noqa: BLE001 - a missing model must leave the rules in charge
-                    self.error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-                    log.warning("safety classifier unavailable (%s); using keyword rules and MiniLM banks", self.error)
-        return self.detector
+def _loader() -> LoadOnce[Detector]:
+    return LoadOnce(lambda: Detector(), "safety classifier unavailable (%s); using keyword rules and MiniLM banks",
+                    log)
 
 
-_STATE = _Loaded()
+_STATE = _loader()
 
 
 def detector() -> Detector | None:
@@ -149,12 +133,10 @@ def classify(message: str) -> Prediction | None:
 
 def status() -> str:
     """"on", "off (<why>)" or "not loaded", without loading anything."""
-    if _STATE.detector is not None:
-        return "on"
-    return f"off ({_STATE.error})" if _STATE.error else "not loaded"
+    return _STATE.status()
 
 
 def reset() -> None:
     """Forget the loaded detector or the remembered failure (tests)."""
     global _STATE
-    _STATE = _Loaded()
+    _STATE = _loader()

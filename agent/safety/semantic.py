@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from agent.core.once import LoadOnce
 from agent.index.embeddings import embed_query
 from agent.safety.bank import (
     FAMILIES,
@@ -139,30 +139,12 @@ def _minilm() -> Any:
     return get_embedder("minilm")
 
 
-class _Stage:
-    """The process-wide scorer, built on first use under a lock; a failure is remembered and logged once."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.scorer: CrisisScorer | None = None
-        self.error = ""
-
-    def get(self) -> CrisisScorer | None:
-        if self.scorer is not None or self.error:
-            return self.scorer
-        with self.lock:
-            if self.scorer is None and not self.error:
-                try:
-                    self.scorer = CrisisScorer(load_bank(), _minilm())
-                except Exception as exc:  # noqa: BLE001 - any failure must leave the keyword rules in charge
-                    first = str(exc).splitlines()[0] if str(exc) else ""
-                    self.error = f"{type(exc).__name__}: {first}"
-                    log.warning("crisis check: meaning-based stage unavailable (%s); using keyword rules only",
-                                self.error)
-        return self.scorer
+def _loader() -> LoadOnce[CrisisScorer]:
+    return LoadOnce(lambda: CrisisScorer(load_bank(), _minilm()),
+                    "crisis check: meaning-based stage unavailable (%s); using keyword rules only", log)
 
 
-_STAGE = _Stage()
+_STAGE = _loader()
 
 
 def semantic_stage() -> CrisisScorer | None:
@@ -177,15 +159,13 @@ def stage_error() -> str:
 
 def stage_status() -> str:
     """"on", "off (<why>)" or "not loaded", without loading anything."""
-    if _STAGE.scorer is not None:
-        return "on"
-    return f"off ({_STAGE.error})" if _STAGE.error else "not loaded"
+    return _STAGE.status()
 
 
 def reset_stage() -> None:
     """Forget the loaded scorer or the remembered failure (tests, or after fixing the model install)."""
     global _STAGE
-    _STAGE = _Stage()
+    _STAGE = _loader()
 
 
 def semantic_crisis(message: str, ruled_out: RuledOut | None = None) -> SemanticHit | None:
