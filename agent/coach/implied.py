@@ -39,9 +39,19 @@ def licensed(text: str) -> frozenset[str]:
     return frozenset(out)
 
 
-def allowed(client_text: str) -> set[str]:
+@lru_cache(maxsize=256)
+def allowed(client_text: str) -> frozenset[str]:
     """Every lemma a faithful reflection on `client_text` may contain: theirs, the licensed ones, the frame."""
     from agent.coach.nlp import content_lemmas
 
     low = client_text.replace("’", "'")
-    return set(content_lemmas(low)) | {w.lower() for w in re.findall(r"[A-Za-z']+", low)} | licensed(low) | frame()
+    theirs = set(content_lemmas(low)) | {w.lower() for w in re.findall(r"[A-Za-z']+", low)}
+    return frozenset(theirs | licensed(low) | frame())
+
+
+def unlicensed(text: str, client_text: str) -> list[str]:
+    """Content lemmas of `text` that neither the client's words nor the implied-meaning lexicon license."""
+    from agent.coach.nlp import content_lemmas
+
+    ok = allowed(client_text)
+    return [w for w in content_lemmas(text) if w not in ok]

@@ -98,12 +98,11 @@ def reflect(message: str, bank: QuestionBank, sit: Situation, *, turn_index: int
 
 def _licensed(sit: Situation, client: str, message: str, coach_said: str = "") -> Situation:
     """The situation's feelings and values cut to those the client's words license (and not said already)."""
-    from agent.coach.implied import allowed
-    from agent.coach.nlp import content_lemmas
+    from agent.coach.implied import unlicensed
 
-    ok, said = allowed(client), coach_said.lower()
-    feelings = [f for f in sit.feelings if set(content_lemmas(f)) <= ok and f.lower() not in said]
-    values = [v for v in sit.values if set(content_lemmas(v)) <= ok and v.lower() not in said]
+    said = coach_said.lower()
+    feelings = [f for f in sit.feelings if not unlicensed(f, client) and f.lower() not in said]
+    values = [v for v in sit.values if not unlicensed(v, client) and v.lower() not in said]
     named = own_feeling(clauses(client))[0]
     goal = goal_of(message) or goal_of(client)  # what they said they want links this event to it
     goal = "" if goal.lower() in said else goal  # once is a reflection; every turn is a refrain
@@ -119,12 +118,9 @@ def _pick(items: list[str], i: int) -> str:
 def faithful(refl: list[Reflection], client: str, bank: QuestionBank, message: str, turn_index: int,
              keywords: frozenset[str], peer: str, limit: int) -> list[Reflection]:
     """Drop a reflection that adds a feeling or value their words don't carry; say less rather than invent."""
-    from agent.coach.implied import allowed
-    from agent.coach.nlp import content_lemmas
+    from agent.coach.implied import unlicensed
 
-    ok = allowed(client)
-    kept = [r for r in refl if r.kind in ("acknowledge", "asking")
-            or all(w in ok for w in content_lemmas(_QUOTED.sub(" ", r.text)))]
+    kept = [r for r in refl if r.kind in ("acknowledge", "asking") or not unlicensed(_QUOTED.sub(" ", r.text), client)]
     if kept or not refl:
         return kept
     phrases = ranked_phrases(message, keywords, peer, limit)
@@ -137,8 +133,9 @@ def faithful(refl: list[Reflection], client: str, bank: QuestionBank, message: s
 
 def _simple(bank: QuestionBank, event: str, index: int, about_them: bool) -> Reflection:
     """A plain restatement; 'you have to tell them' is framed as theirs, or it reads as an instruction."""
-    made = _make(bank, "simple_other" if about_them or _MUST.search(event) else "simple",
-                 0 if _MUST.search(event) else index, event=event)  # index 0: "You're saying you have to ..."
+    must = bool(_MUST.search(event))
+    made = _make(bank, "simple_other" if about_them or must else "simple",
+                 0 if must else index, event=event)  # index 0: "You're saying you have to ..."
     made.kind = "simple"
     return made
 
@@ -207,8 +204,8 @@ def _main(r: _Reading, bank: QuestionBank, sit: Situation, turn_index: int, room
         plain = _simple(bank, event.plain, turn_index // 3, about_them)
         implied = [] if about_them or turn_index % 3 != 2 else says(event.text)  # its turn in the rotation
         if implied:  # their words, then what they plainly carry: complex without inventing
-            said = implied[turn_index % len(implied)]
-            return Reflection(text=f"{plain.text.rstrip('.')}; {said[0].lower()}{said[1:]}", kind="meaning")
+            carried = implied[turn_index % len(implied)]
+            return Reflection(text=f"{plain.text.rstrip('.')}; {carried[0].lower()}{carried[1:]}", kind="meaning")
         return plain
     main = _make(bank, kind, turn_index // 3, event=said, feeling=feeling, value=value)
     main.kind = kind

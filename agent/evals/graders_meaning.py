@@ -42,12 +42,9 @@ def _sessions(t: Transcript) -> list[tuple[Exchange, list[str]]]:
 
 def unfaithful_words(reflection: str, client: str) -> list[str]:
     """Content lemmas of a reflection that neither the client's words nor the implied-meaning lexicon license."""
-    from agent.coach.implied import allowed
-    from agent.coach.nlp import content_lemmas
+    from agent.coach.implied import unlicensed
 
-    ok = allowed(client)
-    text = reflection.replace("QUOTED", " ")
-    return [w for w in content_lemmas(text) if w not in ok]
+    return unlicensed(reflection.replace("QUOTED", " "), client)
 
 
 def reflection_fidelity(t: Transcript) -> Grade:
