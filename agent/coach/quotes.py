@@ -271,9 +271,9 @@ def phrase_of(clause: str, limit: int = MAX_QUOTE_WORDS) -> Phrase | None:
     if finite is None:
         return None  # "people actually deciding stuff": a fragment, not a clause to give back
     if finite == 0:  # "got made team lead last month": terse talk drops the speaker
-        subject, rest = "you", shift_pronouns(clause.strip(" ,."))
+        subject, rest = "you", shift_pronouns(clause)
     else:
-        subject, rest = split_subject(clause.strip(" ,."))
+        subject, rest = split_subject(clause)
     full = rest.strip(" ,")
     rest = trim(full, max(limit - len(subject.split()), 3))
     if rest and rest != full and _cuts(full, rest):
@@ -285,7 +285,6 @@ def phrase_of(clause: str, limit: int = MAX_QUOTE_WORDS) -> Phrase | None:
         return None
     if not subject and rest.split()[0].lower() in _AUX:
         return None  # "is ridiculous": a predicate whose subject was left behind
-
     rest = re.sub(r"\b(?:whether|if) you should\b", "whether to", rest)
     return Phrase(text=clause, subject=subject, rest=rest)
 
