@@ -8,7 +8,7 @@ from typing import Any
 import typer
 
 from agent.cli.common import friendly
-from agent.cli.render import render_openers, show, stream_one
+from agent.cli.render import ask_once, render_openers, show, stream_one
 
 PROVIDER_HELP = "offline, openai, anthropic, ollama, openai-compatible or llamacpp."
 HELP = """Commands:
@@ -144,14 +144,6 @@ def register(app: typer.Typer) -> None:
                 return
         coach = _coach(provider, model, base_url, settings)
         try:
-            if as_json:
-                turn = coach.turn(session, message)
-                typer.echo(turn.model_dump_json(indent=2))
-                return
-            from rich.console import Console
-
-            console = Console()
-            turn = stream_one(console, coach, session, message)
-            console.print(f"[dim]session {turn.session}[/dim]")
+            ask_once(coach, session, message, as_json)
         finally:
             coach.close()

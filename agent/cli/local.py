@@ -25,16 +25,9 @@ def local_ask(message: str, session: str | None, as_json: bool) -> None:
 
         coach = open_coach(load_settings())
         try:
-            if as_json:
-                sys.stdout.write(coach.turn(session, message).model_dump_json(indent=2) + "\n")
-                return
-            from rich.console import Console
+            from agent.cli.render import ask_once
 
-            from agent.cli.render import stream_one
-
-            console = Console()
-            turn = stream_one(console, coach, session, message)
-            console.print(f"[dim]session {turn.session}[/dim]")
+            ask_once(coach, session, message, as_json)
         finally:
             coach.close()
     except CoachError as exc:

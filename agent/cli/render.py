@@ -88,3 +88,15 @@ def stream_one(console: Any, coach: Any, session: str | None, message: str) -> A
         console.print(f"[yellow](revised)[/yellow] {final.reply}", highlight=False, markup=False)
     render_extras(console, final)
     return final
+
+
+def ask_once(coach: Any, session: str | None, message: str, as_json: bool) -> None:
+    """One `coach ask` turn on an open coach: the CoachTurn as JSON, or the reply streamed with its session id."""
+    if as_json:
+        sys.stdout.write(coach.turn(session, message).model_dump_json(indent=2) + "\n")
+        return
+    from rich.console import Console
+
+    console = Console()
+    turn = stream_one(console, coach, session, message)
+    console.print(f"[dim]session {turn.session}[/dim]")
