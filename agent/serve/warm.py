@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import importlib.util
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -64,4 +66,14 @@ def start(settings: Any, parts: tuple[str, ...] = ("embedder", "tokens", "hooks"
                for n, (fn, args) in enumerate(jobs)]
     for t in threads:
         t.start()
+    # A daemon thread still inside a native model load when the interpreter tears down aborts the whole process
+    # ("terminate called without an active exception", exit 134), after the reply was printed: let it finish first.
+    atexit.register(settle, threads)
     return threads
+
+
+def settle(threads: list[threading.Thread], timeout: float = 30.0) -> None:
+    """Wait, at most `timeout` seconds in all, for warm-up threads to finish."""
+    end = time.monotonic() + timeout
+    for t in threads:
+        t.join(max(0.0, end - time.monotonic()))
