@@ -41,14 +41,27 @@ def _ask(home: Path, message: str) -> tuple[dict, set[str]]:
     return json.loads(out.stdout), set(modules)
 
 
-def test_a_warm_ask_imports_none_of_the_heavy_libraries(tmp_path):
-    home = tmp_path / "home"
+@pytest.fixture(scope="module")
+def warm_home(tmp_path_factory):
+    home = tmp_path_factory.mktemp("warm") / "home"
     _ask(home, "My days are all meetings now.")  # the first run builds the index and the caches
+    return home
+
+
+def test_a_warm_ask_imports_none_of_the_heavy_libraries(warm_home):
+    home = warm_home
     turn, modules = _ask(home, "My peer in finance keeps blocking my budget.")
     assert turn["reply"] and turn["citations"]
     assert not modules & set(HEAVY), sorted(modules & set(HEAVY))
     assert list((home / "cache").glob("guardrails-*.marshal")) and list((home / "cache").glob("yaml-*.marshal"))
 
+
+
+def test_a_referral_that_needs_no_retrieval_exits_cleanly(warm_home):
+    # It can return before the embedder's warm-up thread finishes; under load exiting then aborted with exit 134
+    # (an idle machine rarely hits that window, so this guards the routing and the exit code, not the race alone).
+    turn, _ = _ask(warm_home, "Can I sue my employer for unpaid overtime?")  # _ask asserts exit code 0
+    assert "legal" in turn["reply"] and not turn["citations"]
 
 def _messages(texts: list[str]) -> list[SimpleNamespace]:
     return [SimpleNamespace(role=("user", "coach")[n % 2], text=t) for n, t in enumerate(texts)]

@@ -9,7 +9,7 @@ from pathlib import Path
 LABELS = ("crisis_self", "crisis_others", "harassment", "discrimination", "legal", "medical", "injection",
           "off_topic", "ordinary")
 LANGS = ("en", "es", "fr", "de", "pt", "nl", "pl", "hi")
-TRAIN_FILES = ("train/en_crisis.yaml", "train/en_other.yaml", "train/multi.yaml")
+TRAIN_FILES = ("train/en_crisis.yaml", "train/en_other.yaml", "train/multi.yaml", "train/en_peers.yaml")
 DEV_FILES = ("redteam.yaml", "ordinary.yaml")
 # Ordinary coaching talk ("I don't know. Fine. Busy."): without it the model read calm, unsure first-person
 # messages as crisis, since the safety files' ordinary class is mostly idioms and questions. Paths under evals/.
