@@ -17,9 +17,10 @@ from agent.core.tokens import count_tokens
 from agent.index import retrieval
 
 ROOT = Path(__file__).resolve().parent.parent
-# spaCy is not here: the offline coach needs it for faithful reflections (issue 11), and it brings typer and httpx
-# with it (spacy.cli); that costs about 0.5 s of the warm ask, reported in the README's Performance section.
-HEAVY = ("chromadb", "langchain", "langchain_core", "bm25s", "scipy", "streamlit", "tiktoken", "torch")
+# spaCy is not here: the offline coach needs it for faithful reflections (issue 11). Its command-line package
+# (typer, weasel, click, rich, httpx) is: agent.coach.nlp imports spacy without it.
+HEAVY = ("chromadb", "langchain", "langchain_core", "bm25s", "scipy", "streamlit", "tiktoken", "torch", "typer",
+         "weasel", "click", "rich", "httpx")
 PROBE = r"""
 import json, sys
 sys.argv = ["coach", "ask", "--json", sys.argv[1]]
@@ -100,3 +101,12 @@ def test_the_fast_path_gives_the_chroma_paths_passages(bundled, monkeypatch, que
     full = bm25s.BM25.load(str(gen.folder / "bm25"), show_progress=False)
     monkeypatch.setattr(gen._bm25, "scores", full.get_scores_from_ids)
     assert fast and fast == [h.chunk.id for h in bundled.search(query, k=4)]
+
+
+def test_spacy_loads_without_its_command_line_package_which_still_imports_after():
+    probe = ("import sys\nfrom agent.coach.nlp import parse\ndoc = parse('I keep doing the work myself.')\n"
+             "print(doc[1].lemma_, doc[1].dep_, 'spacy.cli' in sys.modules, 'typer' in sys.modules)\n"
+             "import spacy.cli\nprint(callable(spacy.cli.setup_cli))\n")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["keep", "ROOT", "False", "False", "True"]

@@ -7,10 +7,10 @@ from typing import Any
 
 
 def open_coach(settings: Any) -> Any:
-    """A Coach for `settings`, its embedding model loading in a thread while the pipeline's modules import."""
+    """A Coach for `settings`; its embedding model, spaCy and the safety classifier load in threads meanwhile."""
     from agent.serve.warm import start
 
-    start(settings, ("embedder",))
+    start(settings, ("embedder", "hooks"))
     from agent.coach.pipeline import Coach
 
     return Coach(settings)

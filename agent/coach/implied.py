@@ -11,9 +11,9 @@ DATA = Path(__file__).with_name("data") / "implied.yaml"
 
 @lru_cache(maxsize=1)
 def _load() -> tuple[tuple[tuple[re.Pattern[str], frozenset[str], str], ...], frozenset[str]]:
-    import yaml
+    from agent.core.yaml_data import parse_yaml
 
-    data = yaml.safe_load(DATA.read_text(encoding="utf-8"))
+    data = parse_yaml(DATA.read_text(encoding="utf-8"))
     rules = tuple((re.compile(r["when"]), frozenset(r["licenses"]), r.get("says", "")) for r in data["implied"])
     return rules, frozenset(data["frame"])
 

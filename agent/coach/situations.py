@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from agent.core.resources import coach_data_dir, corpus_dir
 from agent.core.types import Hit
-from agent.core.yaml_data import check_regexes, load_model
+from agent.core.yaml_data import check_regexes, load_model, parse_yaml
 
 FALLBACK = "general"
 
@@ -76,7 +76,7 @@ def corpus_tags() -> dict[str, frozenset[str]]:
         if not m:
             continue
         try:
-            meta = yaml.safe_load(m.group(1)) or {}
+            meta = parse_yaml(m.group(1)) or {}
         except yaml.YAMLError:
             continue
         tags = meta.get("tags") if isinstance(meta, dict) else None

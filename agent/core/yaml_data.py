@@ -25,7 +25,7 @@ def check_regexes(patterns: Iterable[str], noun: str = "pattern") -> None:
             raise ValueError(f"bad {noun} {pattern!r}: {exc}") from None
 
 
-def _parse(text: str) -> object:
+def parse_yaml(text: str) -> object:
     """yaml.load(text), remembered on disk by content: the coach's data files cost ~0.1 s to parse per process."""
     import hashlib
 
@@ -46,7 +46,7 @@ def _parse(text: str) -> object:
 def load_model(path: Path | str, model: type[M], what: str) -> M:
     """Parse and validate `path` as `model`; `what` names the file in the error ("question bank")."""
     try:
-        data = _parse(Path(path).read_text(encoding="utf-8"))
+        data = parse_yaml(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{what} {path} is missing") from None
     except UnicodeDecodeError:

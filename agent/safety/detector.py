@@ -119,6 +119,13 @@ def detector() -> Detector | None:
     return _STATE.get()
 
 
+def warm() -> None:
+    """Load the weights and the E5 encoder now (the CLI calls this in a thread, beside the other model loads)."""
+    d = detector()
+    if d is not None:
+        d.encoder.embed(["warm up"])
+
+
 def classify(message: str) -> Prediction | None:
     """The classifier's reading of a message, or None when it is unavailable or fails on this message."""
     d = detector()

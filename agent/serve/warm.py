@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 # Optional warm hooks of other rooms: called when the module exists (they may land later), each in its own thread.
-HOOKS = ("agent.safety.classifier", "agent.coach.nlp")
+HOOKS = ("agent.coach.nlp", "agent.safety.detector")  # longest load first: it is the critical path
 
 
 def _hook(module: str) -> Callable[[], Any] | None:
@@ -54,12 +54,12 @@ def _run(fn: Callable[..., Any], *args: Any) -> None:
 def start(settings: Any, parts: tuple[str, ...] = ("embedder", "tokens", "hooks", "rules")) -> list[threading.Thread]:
     """Start warm-up threads for `parts` (daemons: a quick exit never waits for them); returns them."""
     jobs: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
+    if "hooks" in parts:
+        jobs += [(lambda m=module: (_hook(m) or (lambda: None))(), ()) for module in HOOKS]
     if "embedder" in parts:
         jobs.append((_embedder, (settings,)))
     if "tokens" in parts:
         jobs.append((_tokens, ()))
-    if "hooks" in parts:
-        jobs += [(lambda m=module: (_hook(m) or (lambda: None))(), ()) for module in HOOKS]
     if "rules" in parts:
         jobs.append((_rules, ()))
     threads = [threading.Thread(target=_run, args=(fn, *args), daemon=True, name=f"warm-{n}")
