@@ -193,3 +193,53 @@ def test_someone_elses_expectation_is_not_a_commitment():
     out = respond("They've started handing me rough drafts because they know I'll redo them anyway.",
                   phase="goal", turn_index=0)
     assert out.commitment is None and out.phase != "will"
+
+
+@pytest.mark.parametrize("clause", [
+    "Handling a kid who kicks off, deciding whether to call a parent, without ringing me first",
+    "freeze whenever they have to make a call without me",
+    "which, fine, but it's been six months",
+])
+def test_a_fragment_with_a_finite_verb_only_inside_it_is_not_given_back(clause):
+    assert phrase_of(clause, 14) is None
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("She promises clients things without asking us", "She promises clients things without asking you"),
+    ("I want us to walk in on the same side", "you want all of you to walk in on the same side"),
+    ("just the two of us", "just the two of you"),
+    ("our US office", "your US office"),
+])
+def test_the_clients_us_becomes_you(text, expected):
+    from agent.coach.quotes import shift_pronouns
+
+    assert shift_pronouns(text) == expected
+
+
+def test_a_sign_said_before_i_will_know_is_the_measure_and_itself_goes_with_the_day():
+    from agent.coach.grow import extract_commitment
+
+    c = extract_commitment("I will block thirty minutes with Ramesh on Thursday itself, and ask what he needs. "
+                           "If he agrees to one monthly catch-up, then I will know it is working.")
+    assert c is not None and c.by_when == "on Thursday itself" and "itself" not in c.what
+    assert c.measure == "he agrees to one monthly catch-up"
+
+
+@pytest.mark.parametrize("kind, index", [("second", 1), ("feeling", 0), ("feeling", 1), ("feeling", 2)])
+def test_a_feeling_they_name_is_theirs_not_how_a_thing_sounds(kind, index):
+    from agent.coach.reflect import _make
+
+    text = _make(load_bank(), kind, index, event="he laughed it off", feeling="afraid", value="").text
+    assert "sounds afraid" not in text and "be afraid for you" not in text and "afraid" in text, text
+
+
+@pytest.mark.parametrize("clause, feeling", [
+    ("Tenants call my team furious and we look useless", ""),
+    ("the young ones are scared of me now, I can see it", ""),
+    ("I think I'm afraid of seeing him hurt", "afraid"),
+    ("My boss makes me anxious", "anxious"),
+])
+def test_a_feeling_is_theirs_only_when_they_are_the_one_feeling_it(clause, feeling):
+    from agent.coach.lexicon import own_feeling
+
+    assert own_feeling([clause])[0] == feeling

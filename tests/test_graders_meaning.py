@@ -45,6 +45,36 @@ def test_an_unswapped_pronoun_and_a_cut_quote_are_garbled():
     assert garbled("When you say 'own quality without', what do you mean?", "I want them to own quality.")
 
 
+@pytest.mark.parametrize(("client", "reply", "why"), [
+    ("Them running a session start to finish. Handling a kid who kicks off, without ringing me first.",
+     "You're saying handling a kid who kicks off, without ringing you first. What then?", "fragment"),
+    ("They freeze whenever they have to make a call without me.",
+     "You're saying freeze whenever they have to make a call without you. What then?", "fragment"),
+    ("She promises clients things without asking us and then I'm the one fixing it.",
+     "You're saying she promises clients things without asking us. What then?", "pronoun"),
+    ("I want the shift to run without me having to jump on a machine every time.",
+     "What matters to you is that the shift runs without you having to jump. What then?", "cut clause"),
+])
+def test_garbled_restatements_are_caught(client, reply, why):
+    assert any(g.startswith(why) for g in garbled(reply, client)), garbled(reply, client)
+
+
+@pytest.mark.parametrize(("client", "reply"), [
+    # a hyphenated word, a preposition the client also left at the end, an aside dropped, a time moved
+    ("Maybe I could block two afternoons a week for one-to-ones and unblocking people, and stop taking tickets.",
+     "Maybe you could block two afternoons a week for one-to-ones and unblocking people. What first?"),
+    ("It feels like a reward that came with a job I never applied for. My days are meetings now.",
+     "You're saying it feels like a reward that came with a job you never applied for. What then?"),
+    ("I've been avoiding him, to be honest.", "You've been avoiding him. What would it take?"),
+    ("I will sit down with Maria, my head receptionist, next Thursday.",
+     "So you'll sit down with Maria, your head receptionist, next Thursday. How will you know?"),
+    ("I'm fairly sure Gareth, the head of finance, is working against me.",
+     "You're fairly sure Gareth, the head of finance, is working against you. What makes you sure?"),
+])
+def test_whole_abridged_restatements_are_not_garbled(client, reply):
+    assert garbled(reply, client) == []
+
+
 @pytest.mark.slow
 def test_an_off_topic_question_is_irrelevant():
     msg = "I want them to own quality without me hovering."

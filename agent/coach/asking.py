@@ -43,12 +43,13 @@ def choose(bank: QuestionBank, situation: str, phase: str, *, qvars: dict[str, s
     known = {k for k, v in qvars.items() if v}
     values = {k: v for k, v in qvars.items() if v}
     want, notes = content_words(focus), content_words(ground)
+    on_topic = _topic_question(bank, phase, values, asked, used) if values.get("topic") else ""
     seen: set[tuple[str, str]] = set()
     for group in groups:
         if group in seen:
             continue
         seen.add(group)
-        best, best_score = "", float("-inf")
+        best, best_score, best_shared = "", float("-inf"), 0
         for i, tpl in enumerate(bank.questions.get(group[0], {}).get(group[1], [])):
             if tpl in used or not variables(tpl) <= known:
                 continue
@@ -60,8 +61,21 @@ def choose(bank: QuestionBank, situation: str, phase: str, *, qvars: dict[str, s
             score += 1.5 if "{their_words}" in tpl else 0.0
             score += 0.8 if "{peer}" in tpl else 0.0
             score -= 0.4 * max(0, len(text.split()) - budget)
+            if "{topic}" in tpl:
+                continue  # only through on_topic, below
             if score > best_score:
-                best, best_score = text, score
+                best, best_score, best_shared = text, score, len(words & want)
         if best:
-            return best
+            # a question that shares no word with what they just said follows nothing: ask about their thing
+            return on_topic if on_topic and best_shared == 0 and "{their_words}" not in best else best
     return "What stands out to you most, now that you've put it into words?"
+
+
+def _topic_question(bank: QuestionBank, phase: str, values: dict[str, str], asked: set[str], used: set[str]) -> str:
+    """The first fresh general question of this phase about their topic ("What is happening with {topic} ...")."""
+    for tpl in bank.questions.get(GENERAL, {}).get(phase, []):
+        if "{topic}" in tpl and tpl not in used and variables(tpl) <= set(values):
+            text = render(tpl, **values)
+            if normalise(text) not in asked:
+                return text
+    return ""

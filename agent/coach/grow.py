@@ -28,7 +28,7 @@ _WHEN = (
     rf"catch[- ]up|check[- ]in|sync|review|offsite)"
 )
 DEADLINE = re.compile(rf"\b(?:(?:by|before|on|until|no\s+later\s+than|at|after|starting|from|beginning|as\s+of)\s+)?"
-                      rf"(?:{_WHEN})\b(?!'s)", re.I)
+                      rf"(?:{_WHEN})\b(?!'s)(?:\s+itself\b)?", re.I)  # "on Thursday itself" goes whole
 # "they know I'll redo them anyway", "everyone assumes I'll say yes": someone else's expectation, not a plan.
 _REPORTED = r"(?<!know\s)(?<!knows\s)(?<!assume\s)(?<!assumes\s)(?<!expect\s)(?<!expects\s)(?<!think\s)(?<!thinks\s)" \
             r"(?<!says\s)(?<!said\s)(?<!worry\s)(?<!afraid\s)(?<!fear\s)(?<!if\s)(?<!that\s)(?<!because\s)"
@@ -49,6 +49,10 @@ MEASURE = re.compile(
     r"success\s+(?:looks\s+like|would\s+be|will\s+be|is|means)|the\s+sign\s+(?:will\s+be|is)|"
     r"i'll\s+measure\s+it\s+by|i'll\s+see\s+it\s+working\s+when)\b"
     r"(?:[^.!?;\n]{0,40}?\b(?:when|if|because|as\s+soon\s+as)\b)?\s*(?P<m>[^.!?;\n]+)", re.I)
+MEASURE_BEFORE = re.compile(r"\b(?:if|when|once|as\s+soon\s+as)\s+(?P<m>[^.!?;\n,]{4,120}),?\s+(?:then\s+)?"
+                            r"(?:i'll|i\s+will|we'll|we\s+will|i'd)\s+know\b", re.I)
+_SELF_MEASURE = re.compile(r"^(?:that\s+)?(?:it|this|that)(?:'s|\s+is|\s+has)?\s+(?:working|worked|works|"
+                           r"(?:been\s+)?a\s+success)$", re.I)
 _NOT_COMMIT = re.compile(r"^(?:never|not|probably|maybe|know|try\s+to\s+think|have\s+to\s+think|"
                          r"think\s+about\s+it|see|be\s+(?:honest|fine|seen|blamed)|look|seem|sound|appear|"
                          r"come\s+across|end\s+up|feel|lose|get\s+(?:blamed|found)|fail)\b", re.I)
@@ -109,6 +113,9 @@ def extract_commitment(message: str) -> Commitment | None:
         by_when = " ".join(found.group(0).split()) if found else ""
     measure_m = MEASURE.search(text)
     measure = _tidy(measure_m.group("m")) if measure_m else ""
+    before = MEASURE_BEFORE.search(text)
+    if before and (not measure or _SELF_MEASURE.match(measure)):
+        measure = _tidy(before.group("m"))  # "if he agrees to a catch-up, I'll know it's working": the if is the sign
     return Commitment(what=what, by_when=by_when, measure=measure)
 
 

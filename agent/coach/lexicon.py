@@ -63,9 +63,16 @@ def own_feeling(clauses: list[str]) -> tuple[str, str]:
             continue
         for m in _FEELING_RE.finditer(low):
             whose = [w.group(0) for w in _WHO.finditer(low[:m.start()])]
-            if not _NOT_NOW.search(low[:m.start()]) and (not whose or whose[-1] in _SPEAKER):
+            if not _NOT_NOW.search(low[:m.start()]) and (not whose or whose[-1] in _SPEAKER) and \
+                    _theirs(clause, m.start()):
                 return FEELINGS[m.group(1)], clause
     return "", ""
+
+
+def _theirs(clause: str, start: int) -> bool:
+    from agent.coach.nlp import felt_by_speaker
+
+    return felt_by_speaker(clause.replace("’", "'"), start)
 
 
 def gerund(verb: str) -> str:

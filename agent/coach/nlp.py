@@ -168,3 +168,72 @@ def _clause_edges(tok: Any) -> tuple[int, int]:
         if child.dep_ in ("cc",) and any(c.dep_ == "conj" and c.pos_ in ("VERB", "AUX") for c in tok.rights):
             right = min(right, child.i)
     return left, right
+
+
+# A right dependent a phrase cannot leave behind: without it, its head is half-said ("you'll ask [for ...]" is fine,
+# "you decide [to be seen]" is not). Optional ones (prep, advmod, appos, conj, relcl) may go: that is abridging.
+NEEDED_RIGHT = frozenset({"dobj", "pobj", "xcomp", "ccomp", "acomp", "attr", "oprd", "dative", "pcomp", "agent",
+                          "prt", "case"})
+# Words that lean on a head to their right: a phrase may not stop between them and it ("the [hands-on work]").
+LEANS_RIGHT = frozenset({"det", "amod", "compound", "poss", "nummod", "aux", "auxpass", "nsubj", "nsubjpass",
+                         "mark", "neg", "quantmod", "predet", "nmod"})
+
+
+_WHEN = frozenset({"before", "after", "until", "till", "since", "during", "by"})  # when it happens: optional
+
+
+def half_said(doc: Any, start: int, end: int) -> str:
+    """Why tokens start..end-1, read as a phrase of their own, leave a word half-said; "" when they do not."""
+    for tok in doc[start:end]:
+        for child in tok.rights:
+            # set off by a comma ("..., to be honest", "..., just the two of us"), it is an aside, not a part
+            aside = child.left_edge.i > 0 and doc[child.left_edge.i - 1].text in (",", ";", "—", "-")
+            if child.i >= end and child.dep_ in NEEDED_RIGHT and not aside:
+                return f"'{tok.text}' without its {child.dep_} '{child.text}'"
+        if tok.head.i >= end and tok.dep_ in LEANS_RIGHT:
+            return f"'{tok.text}' without its head '{tok.head.text}'"
+    last = doc[end - 1] if end > start else None
+    if last is not None and end < len(doc) and last.pos_ == "VERB":
+        nxt = doc[end]
+        has_object = any(c.dep_ in ("dobj", "ccomp", "xcomp", "attr") for c in last.children)
+        bound = any(c.dep_ == "pobj" for c in nxt.children) and nxt.lower_ not in _WHEN
+        if nxt.dep_ == "prep" and nxt.head.i == last.i and not has_object and bound:
+            return f"'{last.text}' without '{nxt.text} {nxt.right_edge.text if nxt.right_edge.i > nxt.i else ''}'"
+    return ""
+
+
+_FINITE = ("VBD", "VBZ", "VBP", "MD")
+
+
+def is_clause(text: str) -> bool:
+    """Whether words stand as a statement: a finite root verb (or one with a finite auxiliary), not a gerund,
+    bare verb or relative fragment ("handling a kid who kicks off", "which, fine, but ...")."""
+    doc = parse(text.strip())
+    if not len(doc) or doc[0].lower_ in ("which", "whom", "whose"):
+        return False
+    for root in (t for t in doc if t.dep_ == "ROOT"):
+        if root.tag_ in _FINITE or any(c.dep_ in ("aux", "auxpass") and c.tag_ in _FINITE for c in root.children):
+            return True
+    return False
+
+
+def felt_by_speaker(clause: str, start: int) -> bool:
+    """Whether the feeling word at character `start` of `clause` is the speaker's ("I'm afraid", "it makes me
+    furious", a bare "exhausted") rather than someone else's ("tenants call my team furious")."""
+    doc = parse(clause)
+    word = next((t for t in doc if t.idx <= start < t.idx + max(len(t.text), 1)), None)
+    if word is None:
+        return True
+    tok = word
+    for _ in range(4):  # the feeling, then its verb, then that verb's head: whose state is it?
+        subjects = [c for c in tok.children if c.dep_ in ("nsubj", "nsubjpass", "expl")]
+        objects = [c for c in tok.children if c.dep_ in ("dobj",) and c.i < word.i]
+        if objects and tok is not word:  # "makes me furious", "call my team furious": the object feels it
+            return objects[-1].lower_ in ("me", "myself", "us")
+        if subjects:
+            s = subjects[-1].lower_
+            return s in ("i", "me", "we", "us", "it", "that", "this", "everything", "feeling")
+        if tok.head is tok:
+            return True
+        tok = tok.head
+    return True

@@ -25,6 +25,7 @@ from agent.coach.questions import QuestionBank, load_bank, normalise, render, te
 from agent.coach.quotes import shift_pronouns, trim
 from agent.coach.reflect import Reflection, ranked_phrases, reflect, sentence
 from agent.coach.situations import FALLBACK, Situation, detect, load_situations, score_text
+from agent.coach.topic import gerund, topic_of
 from agent.core.types import Commitment, Opener, Phase
 
 TALK_SHARE = 0.8  # the reply aims at no more words than this share of the message: they talk, the coach listens
@@ -98,7 +99,10 @@ class _Turn:
         if phase == "closed" and commitment is not None:
             parts += self._confirm(commitment)
             kind = "next_topic" if commitment.measure else "ask_measure"
-            question = self._fresh([bank.template(kind, i) for i in range(2)])
+            doing = gerund(shift_pronouns(trim(commitment.what, 7) or commitment.what))
+            first = [render(bank.template("obstacle"), what=doing)] if doing and commitment.measure and \
+                not self._asked_obstacle() else []
+            question = self._fresh(first + [bank.template(kind, i) for i in range(2)])
         elif phase == "closed":
             parts.append("That gives you something concrete to watch for.")
             question = self._fresh([bank.template("next_topic", i) for i in range(2)])
@@ -174,7 +178,8 @@ class _Turn:
         if "When you say" in self.last_coach:
             words = None  # not two quoting questions in a row
         question = asking.choose(self.bank, name, "options" if advice else phase,  # asked: draw out their ideas
-                                 qvars={"peer": peer or None, "their_words": words}, asked=self.asked,
+                                 qvars={"peer": peer or None, "their_words": words,
+                                        "topic": topic_of(self.message) or None}, asked=self.asked,
                                  used=self.used, focus=focus, ground=ground.chunk.text if ground else "",
                                  budget=max(8, self.budget - _count(parts)))
         said = " ".join([self.message] + parts + [question])
@@ -242,6 +247,9 @@ class _Turn:
         options = list(self.bank.templates[f"{kind}_question"])
         start = self.inp.turn_index % len(options)
         return self._fresh(options[start:] + options[:start]) or options[start]
+
+    def _asked_obstacle(self) -> bool:
+        return any(a.startswith("what might stop you") for a in self.asked)
 
     def _fresh(self, options: list[str]) -> str | None:
         """The first option not yet asked in this session."""

@@ -14,7 +14,7 @@ from agent.core.resources import coach_data_dir
 from agent.core.yaml_data import load_model
 
 PHASES = ("goal", "reality", "options", "will")
-QUESTION_VARS = {"peer", "their_words"}
+QUESTION_VARS = {"peer", "their_words", "topic"}
 TEMPLATE_VARS = {
     "simple": {"event"},
     "simple_other": {"event"},
@@ -46,6 +46,7 @@ TEMPLATE_VARS = {
     "ask_measure": set(),
     "ask_by_when": set(),
     "next_topic": set(),
+    "obstacle": {"what"},
 }
 OPEN_STEMS = ("what", "how", "which", "who", "where", "when", "why", "tell me", "describe")
 CLOSED_STARTS = ("do", "does", "did", "is", "are", "was", "were", "can", "could", "would", "will", "should",

@@ -26,6 +26,8 @@ _SWAPS = {
     "ours": "yours", "ourselves": "yourselves", "we're": "you're", "we've": "you've", "we'll": "you'll",
     "we'd": "you'd",
 }
+_US_SUBJECT = re.compile(r"\b(want|wants|need|needs|expect|expects|like|asked|ask|asks|told|tell|tells|get|got|"
+                         r"gets|allow|allows|invite|invited) us(?= to\b)", re.I)
 _VERB_FIXES = ((re.compile(r"\bI am\b", re.I), "you are"), (re.compile(r"\bI was\b", re.I), "you were"),
                (re.compile(r"\bwe are\b", re.I), "you are"), (re.compile(r"\bwe were\b", re.I), "you were"))
 _SUBJECT_WORDS = (r"(?i:i|i'm|i've|i'd|i'll|we|we're|we've|they|they're|he|he's|she|she's|it|it's|that|this|"
@@ -112,7 +114,10 @@ def shift_pronouns(text: str) -> str:
 
     for pattern, repl in _VERB_FIXES:
         text = pattern.sub(repl, text)
-    # "us" stays: "you want us to" reads better than "you want you to".
+    # "us" is them and theirs, never the coach: "you want us to" would put the coach in; "you want you to" is
+    # not English, so "want us to" becomes "want all of you to", and any other "us" plain "you".
+    text = _US_SUBJECT.sub(lambda m: f"{m.group(1)} all of you", text)
+    text = re.sub(r"\bus\b", "you", text)
     return re.sub(r"[A-Za-z’']+", swap, text)
 
 
@@ -285,6 +290,10 @@ def phrase_of(clause: str, limit: int = MAX_QUOTE_WORDS) -> Phrase | None:
         return None
     if not subject and rest.split()[0].lower() in _AUX:
         return None  # "is ridiculous": a predicate whose subject was left behind
+    from agent.coach.nlp import is_clause
+
+    if not is_clause(f"{subject} {rest}"):
+        return None  # "handling a kid who kicks off": a finite verb, but only inside a fragment
     rest = re.sub(r"\b(?:whether|if) you should\b", "whether to", rest)
     return Phrase(text=clause, subject=subject, rest=rest)
 

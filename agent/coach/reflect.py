@@ -243,7 +243,18 @@ def _extra(r: _Reading, main: Reflection, bank: QuestionBank, sit: Situation, tu
     return None
 
 
+# How a person feels ("afraid"), not how a thing feels to them ("unsettling"): "that sounds afraid" is not English.
+_EXPERIENCER = frozenset("""afraid angry sad anxious nervous guilty ashamed lost jealous upset furious unsure worried
+scared tired stuck exhausted frustrated overwhelmed embarrassed annoyed hurt fed-up burnt-out""".split())
+
+
 def _make(bank: QuestionBank, kind: str, index: int, **values: str) -> Reflection:
+    feeling = values.get("feeling", "")
+    if feeling in _EXPERIENCER or feeling.endswith("ed") and " " not in feeling:
+        if kind == "second" and "{feeling}" in bank.template(kind, index):
+            kind, index = "feeling_only", 1  # "You sound afraid."
+        elif kind == "feeling" and values.get("event"):
+            kind = "named_feeling"  # "..., and you feel afraid."
     text = render(bank.template(kind, index), **values)
     return Reflection(text=sentence(text), kind=kind)
 

@@ -26,6 +26,12 @@ _ACK = re.compile(r"\b(?:fair|fair enough|that's ok|that's okay|that's fine|no n
                   r"you don't have to know|you'd rather|straight to|you want something practical|"
                   r"you want (?:a|an|some) (?:idea|option|advice|answer))\b", re.I)
 _CITE = re.compile(r"\[\d+\]")
+# The coach speaking for both of them ("before we go on", "let's"), not the client's "we" left unswapped.
+_LETS = re.compile(r"\blet's\b|\blet us\b|\bbefore we go on\b|\b(?:shall|can|could) we\b", re.I)
+# The client's "we"/"us"/"our" (their team) must become "you"/"your team"; case-sensitive, so "the US" is not "us".
+_FIRST_PLURAL = re.compile(r"\b(?:[Ww]e|us|[Oo]ur|ours|ourselves)\b")
+_SAYING = re.compile(r"^(?:You're saying|You are saying|You said|So you're saying)\s+(?:that\s+)?(.+)$", re.I)
+_BOUNDARY = frozenset({".", ",", ";", ":", "!", "?", "and", "but", "or", "so", "—", "-", "…"})
 
 
 def _sessions(t: Transcript) -> list[tuple[Exchange, list[str]]]:
@@ -85,7 +91,7 @@ def question_relevance(t: Transcript, floor: float = RELEVANCE_FLOOR) -> Grade:
     """Share of questions whose MiniLM similarity to the last client message is at least the calibrated floor."""
     total, bad = 0, []
     for e, msgs in _sessions(t):
-        asked = questions(e.turn.reply)
+        asked = questions(e.turn.reply, keep_quotes=True)
         if not asked:
             continue
         total += 1
@@ -96,41 +102,55 @@ def question_relevance(t: Transcript, floor: float = RELEVANCE_FLOOR) -> Grade:
 
 
 def garbled(reply: str, client: str) -> list[str]:
-    """Quoted fragments that are not whole phrases, restatements cut mid-clause, and unswapped pronouns."""
-    from agent.coach.nlp import cuts_clause, parse, to_you, whole
+    """Quoted fragments that are not whole phrases, restatements that stop mid-phrase, fragments framed as
+    statements, and first-person words left unswapped."""
+    from agent.coach.nlp import half_said, is_clause, parse, to_you, whole
 
     found = []
     for m in _QUOTE.finditer(reply):
         frag = (m.group(1) or m.group(2) or "").strip()
         if len(frag.split()) >= 2 and not whole(frag):
             found.append(f"cut quote '{frag}'")
-    plain = _QUOTE.sub(" ", reply)
+    plain = _QUOTE.sub(" QUOTED ", reply)
+    them = parse(to_you(client))
+    theirs = [x.lower_ for x in them]
     for r in reflections_in(plain):
         low = r.lower().replace("’", "'")
-        if _FIRST.search(_FRAME_I.sub(" ", low)):
+        if _FIRST.search(_FRAME_I.sub(" ", low)) or _FIRST_PLURAL.search(_LETS.sub(" ", r)):
             found.append(f"pronoun not swapped: {r}")
-        them = parse(to_you(client))
-        toks = [x.lower_ for x in them]
+        m = _SAYING.match(r)
+        if m and "QUOTED" not in r and not is_clause(m.group(1)):
+            found.append(f"fragment framed as a statement: {r}")
         mine = [x.lower_ for x in parse(r)]
-        span = _longest_common(toks, mine)
-        if span and span[1] - span[0] >= 3 and cuts_clause(them, *span):
-            found.append(f"cut clause: {r}")
+        span = _longest_common(theirs, mine)
+        if span is None or span[1] - span[0] < 3:
+            continue
+        a, b, after = span
+        stops = after >= len(mine) or mine[after] in _BOUNDARY
+        why = half_said(them, a, b) if stops else ""
+        if why:
+            found.append(f"cut clause ({why}): {r}")
     return found
 
 
-def _longest_common(a: list[str], b: list[str]) -> tuple[int, int] | None:
-    """The longest run of tokens of `a` that also appears in `b`, as (start, end) in `a`."""
+def _longest_common(a: list[str], b: list[str]) -> tuple[int, int, int] | None:
+    """The longest run of tokens of `a` also in `b`: (start, end) in `a` and where it ends in `b`; punctuation
+    inside the run ("one-to-ones") keeps it going, but the run neither starts nor ends on it."""
     best, best_at = 0, None
     prev = [0] * (len(b) + 1)
     for i in range(1, len(a) + 1):
         cur = [0] * (len(b) + 1)
         for j in range(1, len(b) + 1):
-            if a[i - 1] == b[j - 1] and a[i - 1].isalnum() or (a[i - 1] == b[j - 1] and "'" in a[i - 1]):
-                cur[j] = prev[j - 1] + 1
-                if cur[j] > best:
-                    best, best_at = cur[j], (i - cur[j], i)
+            if a[i - 1] == b[j - 1]:
+                cur[j] = cur_len = prev[j - 1] + 1
+                if cur_len > best and _wordy(a[i - 1]) and _wordy(a[i - cur_len]):
+                    best, best_at = cur_len, (i - cur_len, i, j)
         prev = cur
     return best_at
+
+
+def _wordy(token: str) -> bool:
+    return token.isalnum() or "'" in token
 
 
 def garbled_quotes(t: Transcript) -> Grade:

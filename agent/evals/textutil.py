@@ -48,9 +48,20 @@ def content_words(text: str) -> set[str]:
     return {stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 2}
 
 
-def questions(text: str) -> list[str]:
-    """The coach's own questions in a reply: sentences ending in '?', outside quotation marks."""
-    return [s for s in sentences(strip_quotes(text)) if s.rstrip("\"”’) ").endswith("?")]
+def questions(text: str, keep_quotes: bool = False) -> list[str]:
+    """The coach's own questions in a reply: sentences ending in '?', outside quotation marks; with keep_quotes,
+    each with the client's quoted words put back ("When you say 'X', ..." is about X)."""
+    asked = [s for s in sentences(strip_quotes(text)) if s.rstrip("\"”’) ").endswith("?")]
+    if not keep_quotes:
+        return asked
+    quotes = iter(m.group(0) for m in _QUOTED.finditer(text))
+    restored = []
+    for s in sentences(strip_quotes(text)):
+        # quotes come back in order, sentence by sentence, so each question gets its own
+        back = re.sub(QUOTED, lambda _m: next(quotes, QUOTED), s)
+        if s in asked:
+            restored.append(back)
+    return restored
 
 
 def statements(text: str) -> list[str]:

@@ -1,0 +1,75 @@
+"""The thing a message is about, as a short noun phrase in the coach's voice ("the pairing", "your budget")."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+MAX_WORDS = 4
+# Nouns that name a time, an amount or the talk itself: "What is happening with the week?" follows nothing.
+_VAGUE = frozenset("""
+time times day days week weeks month months year years moment bit lot lots thing things stuff way ways point
+kind sort part side end start today tomorrow night morning afternoon evening minute minutes hour hours job
+work question answer idea ideas honesty fact case problem issue situation everything something nothing one ones
+people person guy guys anyone someone everyone nobody other others home office place room desk front back top
+bottom head mind shoulder spot rest truth word words fault bit line hand hands eye eyes face feet foot heart half
+fine idiot mark area
+""".split())
+_ALSO_VERBS = frozenset("""trust ring work need want say know think run call look play make take go come get feel keep
+start show tell ask help turn move stand sit hold bring cost mean change""".split())
+_ROLES = frozenset({"dobj", "pobj", "nsubj", "nsubjpass", "attr", "conj", "appos", "dative"})
+_SWAP = {"my": "your", "our": "your", "mine": "yours", "me": "you", "us": "you"}
+
+
+def topic_of(message: str, avoid: frozenset[str] = frozenset()) -> str:
+    """The message's most concrete noun phrase, at most four words, pronouns swapped; "" when none is safe."""
+    return _topic(message.strip(), avoid)
+
+
+@lru_cache(maxsize=1024)
+def _topic(message: str, avoid: frozenset[str]) -> str:
+    from agent.coach.nlp import parse
+
+    if len(message.split()) < 3:
+        return ""
+    best, best_score = "", 0.0
+    for chunk in parse(message).noun_chunks:
+        root = chunk.root
+        if root.pos_ not in ("NOUN", "PROPN") or root.lower_ in _VAGUE or root.lemma_.lower() in _VAGUE:
+            continue
+        if root.dep_ not in _ROLES or root.lower_ in avoid:
+            continue
+        if root.dep_ == "pobj" and root.head.lower_ in ("before", "after", "until", "since", "during", "by"):
+            continue  # a when, not a what (and "before the tenant rings" parses as a noun)
+        if root.tag_ == "NNS" and any(c.dep_ == "compound" for c in root.children) and \
+                root.lemma_.lower() in _ALSO_VERBS:
+            continue  # "someone the kitchen trusts": a clause the parser read as one noun
+        words = [t for t in chunk if not (t.i == chunk.start and t.dep_ == "det" and t.lower_ in ("a", "an"))]
+        words = [t for t in words if t.pos_ not in ("ADV", "PUNCT") and t.lower_ not in ("this", "that", "these")]
+        if any(t.lower_ in ("every", "each", "all", "any", "some", "no") for t in chunk):
+            continue  # "every all-hands": a frequency, not a thing
+        if not words or len(words) > MAX_WORDS or any(t.like_num and t.i != root.i for t in words[:1]):
+            continue
+        text = "".join(_SWAP.get(t.lower_, t.text if t.pos_ == "PROPN" or t.i == root.i else t.lower_) +
+                       (t.whitespace_ or (" " if t is not words[-1] and words[words.index(t) + 1].i != t.i + 1
+                                          else "")) for t in words).strip()  # "managers'" stays one word
+        if chunk[0].lower_ in ("a", "an"):
+            text = f"the {text}"  # "a new profession", said again, is "the new profession"
+        # objects first: they carry what the person is doing something about; later mentions are fresher
+        score = (2.0 if root.dep_ in ("dobj", "pobj") else 1.0) + 0.02 * root.i + 0.3 * (root.pos_ == "NOUN")
+        if score > best_score:
+            best, best_score = text, score
+    return best
+
+
+def gerund(plan: str) -> str:
+    """'ask Dev for a coffee' -> 'asking Dev for a coffee'; "" unless the plan starts with a plain verb."""
+    from agent.coach.lexicon import gerund as verb_ing
+    from agent.coach.nlp import parse
+
+    first, _, rest = plan.strip().partition(" ")
+    low = first.lower()
+    if not low.isalpha() or len(low) < 2 or low in ("be", "not", "never", "to", "try") or low.endswith("ing"):
+        return ""
+    if parse(f"I will {plan.strip()}")[2].pos_ != "VERB":
+        return ""  # "probably ask", "first thing Monday": not a plain verb to turn
+    return f"{verb_ing(low)} {rest}".strip()
