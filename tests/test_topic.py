@@ -13,6 +13,7 @@ from tests.test_coach_quality import respond
     ("I've raised it at the managers' meeting twice and nothing changes.", "the managers' meeting"),
     ("I keep grabbing the trickiest tickets at night because that is where I feel competent.",
      "the trickiest tickets"),
+    ("I'd want a heads-up before a patient turns up.", "the heads-up"),
 ])
 def test_the_topic_is_their_concrete_thing_in_the_coachs_voice(message, topic):
     assert topic_of(message) == topic
@@ -24,6 +25,7 @@ def test_the_topic_is_their_concrete_thing_in_the_coachs_voice(message, topic):
     "I've only ever raised it in front of everyone.",
     "Tell us before the tenant rings.",
     "She goes on about it in every all-hands.",
+    "I don't think he even knows my name, to be honest.",
 ])
 def test_no_topic_rather_than_a_vague_or_misread_one(message):
     assert topic_of(message) == ""
@@ -42,3 +44,12 @@ def test_a_whole_plan_is_followed_by_what_could_stop_it():
     out = respond("I'll ask Dev for a coffee on Tuesday. I'll know it worked if we agree a heads-up for late repairs.",
                   phase="will", turn_index=5)
     assert out.questions == ["What might stop you asking Dev for a coffee?"]
+
+
+@pytest.mark.parametrize("message", ["That I'm the ward manager who shouts. But he's the one breaking the process.",
+                                     "It's not my fault the rota is late, it's their team missing the dates."])
+def test_putting_the_fault_back_on_the_other_is_heard_as_pushback(message):
+    from agent.coach.advice_requests import pushback_kind
+
+    assert pushback_kind(message) == "off_track"
+    assert pushback_kind("But it is the one thing I enjoy about the job.") == ""

@@ -12,7 +12,7 @@ kind sort part side end start today tomorrow night morning afternoon evening min
 work question answer idea ideas honesty fact case problem issue situation everything something nothing one ones
 people person guy guys anyone someone everyone nobody other others home office place room desk front back top
 bottom head mind shoulder spot rest truth word words fault bit line hand hands eye eyes face feet foot heart half
-fine idiot mark area
+fine idiot mark area name names
 """.split())
 _ALSO_VERBS = frozenset("""trust ring work need want say know think run call look play make take go come get feel keep
 start show tell ask help turn move stand sit hold bring cost mean change""".split())
@@ -32,7 +32,8 @@ def _topic(message: str, avoid: frozenset[str]) -> str:
     if len(message.split()) < 3:
         return ""
     best, best_score = "", 0.0
-    for chunk in parse(message).noun_chunks:
+    doc = parse(message)
+    for chunk in doc.noun_chunks:
         root = chunk.root
         if root.pos_ not in ("NOUN", "PROPN") or root.lower_ in _VAGUE or root.lemma_.lower() in _VAGUE:
             continue
@@ -44,7 +45,9 @@ def _topic(message: str, avoid: frozenset[str]) -> str:
                 root.lemma_.lower() in _ALSO_VERBS:
             continue  # "someone the kitchen trusts": a clause the parser read as one noun
         words = [t for t in chunk if not (t.i == chunk.start and t.dep_ == "det" and t.lower_ in ("a", "an"))]
-        words = [t for t in words if t.pos_ not in ("ADV", "PUNCT") and t.lower_ not in ("this", "that", "these")]
+        words = [t for t in words if (t.pos_ not in ("ADV", "PUNCT") or t.text == "-" and not t.whitespace_
+                                       and t.i > 0 and not doc[t.i - 1].whitespace_)
+                 and t.lower_ not in ("this", "that", "these")]  # "heads-up" keeps its hyphen
         if any(t.lower_ in ("every", "each", "all", "any", "some", "no") for t in chunk):
             continue  # "every all-hands": a frequency, not a thing
         if not words or len(words) > MAX_WORDS or any(t.like_num and t.i != root.i for t in words[:1]):
