@@ -243,3 +243,10 @@ def test_a_feeling_is_theirs_only_when_they_are_the_one_feeling_it(clause, feeli
     from agent.coach.lexicon import own_feeling
 
     assert own_feeling([clause])[0] == feeling
+
+
+def test_a_goal_is_not_cut_between_a_verb_and_its_preposition():
+    from agent.coach.reading import goal_of
+
+    goal = goal_of("I want the shift to run without me having to jump on a machine every time something breaks.")
+    assert "jump on a machine" in goal or "jump" not in goal

@@ -281,7 +281,7 @@ def phrase_of(clause: str, limit: int = MAX_QUOTE_WORDS) -> Phrase | None:
         subject, rest = split_subject(clause)
     full = rest.strip(" ,")
     rest = trim(full, max(limit - len(subject.split()), 3))
-    if rest and rest != full and _cuts(full, rest):
+    if rest and rest != full and cuts_short(full, rest):
         # "she'd probably be up [for it]": cut short, it no longer says what they said; a few words over is better
         if len(f"{subject} {full}".split()) > limit + OVER_LIMIT:
             return None
@@ -302,7 +302,7 @@ _DROPPED_I = re.compile(r"^(not\s+sure|no\s+idea|don'?t\s+know|do\s+not\s+know)\
 _SPEAKER_FOR = {"not": "I'm ", "no ": "I have ", "don": "I ", "do ": "I "}  # terse talk drops the speaker
 
 
-def _cuts(full: str, kept: str) -> bool:
+def cuts_short(full: str, kept: str) -> bool:
     """Whether keeping only the start `kept` of `full` leaves one of its core dependents behind."""
     from agent.coach.nlp import cuts_clause, parse
 

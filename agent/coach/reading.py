@@ -6,7 +6,15 @@ import re
 
 from agent.coach.advice_requests import asks_for_advice
 from agent.coach.lexicon import INNER_VERBS, gerund, third_person
-from agent.coach.quotes import clauses, has_verb, shift_pronouns, split_subject, strip_filler, trim
+from agent.coach.quotes import (
+    clauses,
+    cuts_short,
+    has_verb,
+    shift_pronouns,
+    split_subject,
+    strip_filler,
+    trim,
+)
 
 _TENSION = re.compile(r"\s*[,;]?\s*\b(?:but|yet|although|though|even\s+though|and\s+yet|at\s+the\s+same\s+time|"
                       r"whereas)\b\s*", re.I)
@@ -54,8 +62,10 @@ def goal_of(message: str) -> str:
         elif rest and not rest.lower().startswith(("that ", "this ", "it ")) and \
                 not re.match(r"\w+ing\b", rest):
             rest = f"having {rest}"
-        short = trim(rest, 10)
+        full, short = rest, trim(rest, 10)
         rest = short if short and has_verb(short) else trim(rest, 14)  # "at least two people" says too little
+        if rest and rest != full and cuts_short(full, rest):
+            rest = full if len(full.split()) <= 16 else ""  # "without you having to jump [on a machine]"
         if len(rest.split()) >= 2:
             return shift_pronouns(rest)
     return ""
