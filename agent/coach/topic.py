@@ -12,7 +12,7 @@ kind sort part side end start today tomorrow night morning afternoon evening min
 work question answer idea ideas honesty fact case problem issue situation everything something nothing one ones
 people person guy guys anyone someone everyone nobody other others home office place room desk front back top
 bottom head mind shoulder spot rest truth word words fault bit line hand hands eye eyes face feet foot heart half
-fine idiot mark area name names
+fine idiot mark area name names feeling feelings plate
 """.split())
 _ALSO_VERBS = frozenset("""trust ring work need want say know think run call look play make take go come get feel keep
 start show tell ask help turn move stand sit hold bring cost mean change""".split())
@@ -41,10 +41,15 @@ def _topic(message: str, avoid: frozenset[str]) -> str:
             continue
         if root.dep_ == "pobj" and root.head.lower_ in ("before", "after", "until", "since", "during", "by"):
             continue  # a when, not a what (and "before the tenant rings" parses as a noun)
+        after_noun = chunk.start > 0 and doc[chunk.start - 1].pos_ in ("NOUN", "PRON", "PROPN")
         if root.tag_ == "NNS" and any(c.dep_ == "compound" for c in root.children) and \
-                root.lemma_.lower() in _ALSO_VERBS:
+                root.lemma_.lower() in _ALSO_VERBS and after_noun:
             continue  # "someone the kitchen trusts": a clause the parser read as one noun
-        words = [t for t in chunk if not (t.i == chunk.start and t.dep_ == "det" and t.lower_ in ("a", "an"))]
+        span = list(chunk)
+        nxt = doc[root.i + 1] if root.i + 1 < len(doc) else None
+        if root.dep_ == "pobj" and nxt is not None and nxt.tag_ == "VBZ" and nxt.lemma_.lower() in _ALSO_VERBS:
+            span.append(nxt)  # "into the test runs": a compound noun the parser read as noun + verb
+        words = [t for t in span if not (t.i == chunk.start and t.dep_ == "det" and t.lower_ in ("a", "an"))]
         words = [t for t in words if (t.pos_ not in ("ADV", "PUNCT") or t.text == "-" and not t.whitespace_
                                        and t.i > 0 and not doc[t.i - 1].whitespace_)
                  and t.lower_ not in ("this", "that", "these")]  # "heads-up" keeps its hyphen
