@@ -143,6 +143,18 @@ def test_gemma_echo_gets_one_repair_then_the_fallback(stream):
     assert out.reply != FALLBACK_REPLY and out.questions
 
 
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_placeholder_of_the_models_own_is_no_answer_either(stream):
+    # Recorded from Gemma 2026-12-07: a cut-off echo as the reply and an invented <placeholder> as the question.
+    own = {**GEMMA, "reply": "<the one open question, repeated exactly", "question": "<what she's going to do>"}
+    engine, _ = engine_for([own, own])
+    if stream:
+        out = list(engine.stream(EngineInput(message=MESSAGE)))[-1]
+    else:
+        out = engine.respond(EngineInput(message=MESSAGE))
+    assert out.fallback and "<" not in out.reply and out.reply != FALLBACK_REPLY
+
+
 def test_a_partial_echo_keeps_the_real_part_and_drops_the_echoed_question():
     reply = "It sounds like you miss the craft. <your reflection, then your one question, as the person will read it>"
     engine, fake = engine_for([dict(GEMMA, reply=reply)])

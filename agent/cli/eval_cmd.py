@@ -54,7 +54,7 @@ def register(app: typer.Typer) -> None:
         judge: bool = typer.Option(False, "--judge", help="Also score transcripts with the LLM judge."),
         judge_provider: str | None = typer.Option(None, "--judge-provider", help="Provider for the judge."),
         judge_repeats: int = typer.Option(3, "--judge-repeats", min=1, max=20, help="Judge each transcript N times."),
-        case: str | None = typer.Option(None, "--case", help="Only cases whose id matches this glob."),
+        case: str | None = typer.Option(None, "--case", help="Only cases whose id matches this glob (or one of several, comma-separated)."),
         cassettes: Path | None = typer.Option(None, "--cassettes", help="Cassette folder (default: evals/cassettes)."),
         thresholds: Path | None = typer.Option(None, "--thresholds", help="Thresholds file (default: "
                                                                            "evals/thresholds.yaml)."),

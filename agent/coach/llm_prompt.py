@@ -105,21 +105,32 @@ def prompt_tokens(messages: list[Any]) -> int:
     return sum(count_tokens(str(m.content)) for m in messages)
 
 
+def sizing_canary(canary: str) -> str:
+    """A stand-in as long as the canary that costs at least as many tokens as any canary could (one per hex
+    character), so what fits the budget never depends on which random canary this engine drew."""
+    head, sep, tail = canary.partition("-")
+    return f"{head}{sep}{('0a1b2c3d4e5f6a7b' * 4)[:len(tail)]}" if sep else canary
+
+
 def build_messages(spec: PromptSpec, inp: EngineInput, *, canary: str, budget: int) -> list[Any]:
     """Rendered messages that fit `budget` tokens: passages are dropped (worst first), then history trimmed."""
     hits = list(inp.hits)
     message = inp.message
-    fixed = prompt_tokens(spec.render(**prompt_values(inp, canary, hits, message, "")))
+    # Sized with the stand-in: a random canary's token count (8 to 18) moved the history cut, so the same
+    # conversation gave different prompts run to run (and recorded cassettes missed).
+    sized = sizing_canary(canary)
+    fixed = prompt_tokens(spec.render(**prompt_values(inp, sized, hits, message, "")))
     while fixed > budget and hits:
         hits.pop()
-        fixed = prompt_tokens(spec.render(**prompt_values(inp, canary, hits, message, "")))
+        fixed = prompt_tokens(spec.render(**prompt_values(inp, sized, hits, message, "")))
     if fixed > budget:  # the message alone is too big: keep its beginning
         message = clip(message, max(16, count_tokens(message) - (fixed - budget) - 8))
-        fixed = prompt_tokens(spec.render(**prompt_values(inp, canary, hits, message, "")))
+        fixed = prompt_tokens(spec.render(**prompt_values(inp, sized, hits, message, "")))
     history_items = list(inp.history)
     room = budget - fixed + count_tokens("(none)")
     while True:
-        messages = spec.render(**prompt_values(inp, canary, hits, message, fit_history(history_items, room)))
+        history = fit_history(history_items, room)
+        messages = spec.render(**prompt_values(inp, sized, hits, message, history))
         if prompt_tokens(messages) <= budget or room <= 0:
-            return messages
+            return spec.render(**prompt_values(inp, canary, hits, message, history))
         room -= prompt_tokens(messages) - budget

@@ -32,9 +32,14 @@ def _text(value: Any) -> str:
     return " ".join(str(value).split())
 
 
+# A whole field that is a <placeholder>, closed or not ("<what she's going to do>", "<the one open question"):
+# a weak model writes the shape of an answer, and no part of it is an answer.
+_PLACEHOLDER = re.compile(r"^\s*<[^<>]{0,160}>?\s*[.?!]?\s*$")
+
+
 def meaningful(text: str) -> bool:
-    """Whether text says anything: a weak model may fill fields with '...' copied from the instructions."""
-    return any(ch.isalnum() for ch in text)
+    """Whether text says anything: a weak model may fill fields with '...' or a <placeholder> of its own."""
+    return any(ch.isalnum() for ch in text) and not _PLACEHOLDER.match(text)
 
 
 def _hit_lookup(hits: list[Hit]) -> dict[str, Hit]:
@@ -103,7 +108,8 @@ def coerce(data: dict[str, Any] | None, raw: str, inp: EngineInput, fallback: st
     if not reply and not data:
         reply = clean_text(raw)
     reply = reply if meaningful(reply) else fallback
-    questions = _questions(data, reply)
+    # no usable reply: its question alone is not a turn either, so the engine falls back whole
+    questions = _questions(data, reply) if reply != fallback or not fallback else []
     if questions and questions[0] not in reply:
         reply = f"{reply} {questions[0]}".strip()
     lookup = _hit_lookup(inp.hits)

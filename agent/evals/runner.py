@@ -187,7 +187,8 @@ class TargetRunner:
 
     def run_suite(self, suite: Suite) -> SuiteRun:
         run = SuiteRun(suite=suite.name, target=self.target.name)
-        cases = [c for c in suite.cases if not self.opts.case_filter or fnmatch.fnmatch(c.id, self.opts.case_filter)]
+        globs = [g.strip() for g in (self.opts.case_filter or "").split(",") if g.strip()]
+        cases = [c for c in suite.cases if not globs or any(fnmatch.fnmatch(c.id, g) for g in globs)]
         for i, case in enumerate(cases, 1):
             for r in range(self.opts.repeat):
                 run.cases.append(self.run_case(suite.name, case, r))
