@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.coach.topic import gerund, topic_of
+from agent.coach.topic import plan_gerund, topic_of
 from tests.test_coach_quality import respond
 
 
@@ -37,7 +37,7 @@ def test_no_topic_rather_than_a_vague_or_misread_one(message):
     ("probably ask Jo", ""), ("be braver", ""),
 ])
 def test_a_plan_becomes_a_gerund_only_when_it_starts_with_a_verb(plan, doing):
-    assert gerund(plan) == doing
+    assert plan_gerund(plan) == doing
 
 
 def test_a_whole_plan_is_followed_by_what_could_stop_it():

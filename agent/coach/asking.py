@@ -51,8 +51,8 @@ def choose(bank: QuestionBank, situation: str, phase: str, *, qvars: dict[str, s
         seen.add(group)
         best, best_score, best_shared = "", float("-inf"), 0
         for i, tpl in enumerate(bank.questions.get(group[0], {}).get(group[1], [])):
-            if tpl in used or not variables(tpl) <= known:
-                continue
+            if tpl in used or not variables(tpl) <= known or "{topic}" in tpl:
+                continue  # a {topic} question comes only through on_topic, below
             text = render(tpl, **values)
             if normalise(text) in asked:
                 continue
@@ -61,8 +61,6 @@ def choose(bank: QuestionBank, situation: str, phase: str, *, qvars: dict[str, s
             score += 1.5 if "{their_words}" in tpl else 0.0
             score += 0.8 if "{peer}" in tpl else 0.0
             score -= 0.4 * max(0, len(text.split()) - budget)
-            if "{topic}" in tpl:
-                continue  # only through on_topic, below
             if score > best_score:
                 best, best_score, best_shared = text, score, len(words & want)
         if best:

@@ -130,7 +130,7 @@ def build_messages(spec: PromptSpec, inp: EngineInput, *, canary: str, budget: i
     room = budget - fixed + count_tokens("(none)")
     while True:
         history = fit_history(history_items, room)
-        messages = spec.render(**prompt_values(inp, sized, hits, message, history))
-        if prompt_tokens(messages) <= budget or room <= 0:
+        used = prompt_tokens(spec.render(**prompt_values(inp, sized, hits, message, history)))
+        if used <= budget or room <= 0:
             return spec.render(**prompt_values(inp, canary, hits, message, history))
-        room -= prompt_tokens(messages) - budget
+        room -= used - budget

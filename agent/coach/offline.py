@@ -25,7 +25,7 @@ from agent.coach.questions import QuestionBank, load_bank, normalise, render, te
 from agent.coach.quotes import shift_pronouns, trim
 from agent.coach.reflect import Reflection, ranked_phrases, reflect, sentence
 from agent.coach.situations import FALLBACK, Situation, detect, load_situations, score_text
-from agent.coach.topic import gerund, topic_of
+from agent.coach.topic import plan_gerund, topic_of
 from agent.core.types import Commitment, Opener, Phase
 
 TALK_SHARE = 0.8  # the reply aims at no more words than this share of the message: they talk, the coach listens
@@ -99,7 +99,7 @@ class _Turn:
         if phase == "closed" and commitment is not None:
             parts += self._confirm(commitment)
             kind = "next_topic" if commitment.measure else "ask_measure"
-            doing = gerund(shift_pronouns(trim(commitment.what, 7) or commitment.what))
+            doing = plan_gerund(shift_pronouns(trim(commitment.what, 7) or commitment.what))
             first = [render(bank.template("obstacle"), what=doing)] if doing and commitment.measure and \
                 not self._asked_obstacle() else []
             question = self._fresh(first + [bank.template(kind, i) for i in range(2)])
@@ -249,7 +249,9 @@ class _Turn:
         return self._fresh(options[start:] + options[:start]) or options[start]
 
     def _asked_obstacle(self) -> bool:
-        return any(a.startswith("what might stop you") for a in self.asked)
+        """Whether this session already asked what could stop a plan (whatever the plan was)."""
+        lead = normalise(self.bank.template("obstacle").split("{", 1)[0])
+        return any(a.startswith(lead) for a in self.asked)
 
     def _fresh(self, options: list[str]) -> str | None:
         """The first option not yet asked in this session."""

@@ -57,9 +57,7 @@ def _topic(message: str, avoid: frozenset[str]) -> str:
             continue  # "every all-hands": a frequency, not a thing
         if not words or len(words) > MAX_WORDS or any(t.like_num and t.i != root.i for t in words[:1]):
             continue
-        text = "".join(_SWAP.get(t.lower_, t.text if t.pos_ == "PROPN" or t.i == root.i else t.lower_) +
-                       (t.whitespace_ or (" " if t is not words[-1] and words[words.index(t) + 1].i != t.i + 1
-                                          else "")) for t in words).strip()  # "managers'" stays one word
+        text = _joined(words, root.i)
         if chunk[0].lower_ in ("a", "an"):
             text = f"the {text}"  # "a new profession", said again, is "the new profession"
         # objects first: they carry what the person is doing something about; later mentions are fresher
@@ -69,7 +67,18 @@ def _topic(message: str, avoid: frozenset[str]) -> str:
     return best
 
 
-def gerund(plan: str) -> str:
+def _joined(words: list, root: int) -> str:
+    """The words as written ("managers'" and "heads-up" stay whole), a space where a word was left out between,
+    the speaker's pronouns swapped and all but names and the head noun lower-cased."""
+    out = []
+    for k, t in enumerate(words):
+        word = _SWAP.get(t.lower_, t.text if t.pos_ == "PROPN" or t.i == root else t.lower_)
+        gap = k + 1 < len(words) and words[k + 1].i != t.i + 1
+        out.append(word + (t.whitespace_ or (" " if gap else "")))
+    return "".join(out).strip()
+
+
+def plan_gerund(plan: str) -> str:
     """'ask Dev for a coffee' -> 'asking Dev for a coffee'; "" unless the plan starts with a plain verb."""
     from agent.coach.lexicon import gerund as verb_ing
     from agent.coach.nlp import parse
