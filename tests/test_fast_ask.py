@@ -110,3 +110,26 @@ def test_spacy_loads_without_its_command_line_package_which_still_imports_after(
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split() == ["keep", "ROOT", "False", "False", "True"]
+
+
+def test_the_quick_spacy_load_gives_spacy_loads_tokens_tags_and_parses():
+    probe = r"""
+import json, sys, catalogue, importlib.metadata
+from agent.coach import spacy_load
+from agent.coach.nlp import EXCLUDE, MODEL
+fast = spacy_load.load(MODEL, EXCLUDE)
+catalogue.AVAILABLE_ENTRY_POINTS = importlib.metadata.entry_points()  # spaCy's own lookups from here on
+ref = spacy_load.import_spacy().load(MODEL, exclude=EXCLUDE)
+text = sys.stdin.read()
+row = lambda doc: [(t.text, t.whitespace_, t.lemma_, t.tag_, t.dep_, t.head.i) for t in doc]
+print(json.dumps([row(fast(text)) == row(ref(text)), fast.tokenizer.rules == ref.tokenizer.rules,
+                  len(fast.tokenizer.rules), fast.pipe_names == ref.pipe_names, len(fast(text))]))
+"""
+    text = "\n".join(p.read_text(encoding="utf-8") for p in sorted((ROOT / "corpus").glob("*.md")))
+    text += "\nI'm gonna can't won't y'all e.g. U.S. 10km $5 :) http://x.com/a?b=c a-b--c (hi) 'quoted' ... ain't"
+    out = subprocess.run([sys.executable, "-c", probe], input=text, cwd=ROOT, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    same_tokens, same_rules, rules, same_pipes, tokens = json.loads(out.stdout)
+    assert same_tokens and same_rules and same_pipes
+    assert rules > 1000 and tokens > 1000  # the model's exceptions were loaded, and the text was long

