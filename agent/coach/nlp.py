@@ -143,7 +143,7 @@ LEANS_RIGHT = frozenset({"det", "amod", "compound", "poss", "nummod", "aux", "au
                          "mark", "neg", "quantmod", "predet", "nmod"})
 
 
-_WHEN = frozenset({"before", "after", "until", "till", "since", "during", "by"})  # when it happens: optional
+WHEN = frozenset({"before", "after", "until", "till", "since", "during", "by"})  # when it happens: optional
 
 
 def half_said(doc: Any, start: int, end: int) -> str:
@@ -160,7 +160,7 @@ def half_said(doc: Any, start: int, end: int) -> str:
     if last is not None and end < len(doc) and last.pos_ == "VERB":
         nxt = doc[end]
         has_object = any(c.dep_ in ("dobj", "ccomp", "xcomp", "attr") for c in last.children)
-        bound = any(c.dep_ == "pobj" for c in nxt.children) and nxt.lower_ not in _WHEN
+        bound = any(c.dep_ == "pobj" for c in nxt.children) and nxt.lower_ not in WHEN
         if nxt.dep_ == "prep" and nxt.head.i == last.i and not has_object and bound:
             return f"'{last.text}' without '{nxt.text} {nxt.right_edge.text if nxt.right_edge.i > nxt.i else ''}'"
     return ""
@@ -201,3 +201,28 @@ def felt_by_speaker(clause: str, start: int) -> bool:
             return True
         tok = tok.head
     return True
+
+
+def undislocated(clause: str) -> str:
+    """The clause without a topic put in front of it ("the money side, the owner keeps asking" -> "the owner
+    keeps asking"): a verbless phrase before a comma, when a subject of the main verb follows it."""
+    while True:
+        head, comma, rest = clause.partition(", ")
+        if not comma or len(head.split()) > 5 or len(rest.split()) < 3:
+            return clause
+        doc = parse(clause)
+        cut = len(parse(head))
+        if any(t.pos_ in ("VERB", "AUX") for t in doc[:cut]):
+            return clause
+        subjects = [t for t in doc[cut:] if t.dep_ in ("nsubj", "nsubjpass") and t.head.i >= cut
+                    and t.head.dep_ in ("ROOT", "parataxis")]
+        # "my boss, she never listens" and "no budget, that's the thing" point back at the front: it stays
+        points_back = any(t.lower_ in _BACK for t in doc[cut:])
+        if not subjects or subjects[0].pos_ not in ("NOUN", "PROPN") and \
+                (subjects[0].lower_ not in ("i", "we") or points_back):
+            return clause
+        clause = rest
+
+
+_BACK = frozenset({"he", "she", "it", "they", "him", "her", "them", "this", "that", "these", "those", "its", "his",
+                   "their", "theirs", "hers"})

@@ -35,7 +35,8 @@ _SUBJECT_WORDS = (r"(?i:i|i'm|i've|i'd|i'll|we|we're|we've|they|they're|he|he's|
                   r"(?:one|some|two|most|all|none)\s+of\s+(?:them|us|my|our|the))")
 _NAME = r"(?-i:[A-Z][a-z]+)"
 _JOIN = re.compile(
-    rf"(,?\s+(?i:and|but|so|yet|because|since|although|though|while|whereas|and\s+now|and\s+then)\s+"
+    # "since" and "while" without a comma mostly say when ("doing it since I was sixteen"): no clause of its own
+    rf"((?:,?\s+(?i:and|but|so|yet|because|although|though|whereas|and\s+now|and\s+then)|,\s+(?i:since|while))\s+"
     rf"(?=(?:(?i:honestly|frankly|now|then|also|really|actually|still)\s+)?(?:{_SUBJECT_WORDS}|{_NAME})\b)"
     r"|,\s+(?i:and|but|because|although|though|whereas|so|yet|even\s+though|except)\s+"
     r"|\s+(?i:but|because|even\s+though|although|whereas)\s+)")
@@ -271,7 +272,10 @@ OVER_LIMIT = 4  # words a whole clause may run over its limit rather than be cut
 
 def phrase_of(clause: str, limit: int = MAX_QUOTE_WORDS) -> Phrase | None:
     """A clause as a Phrase, cut cleanly to the limit; None when it cannot be said whole and short."""
+    from agent.coach.nlp import is_clause, undislocated
+
     clause = _DROPPED_I.sub(lambda m: _SPEAKER_FOR[m.group(1).lower()[:3]] + m.group(1), clause.strip(" ,."))
+    clause = undislocated(clause)
     finite = _finite(clause)
     if finite is None:
         return None  # "people actually deciding stuff": a fragment, not a clause to give back
@@ -290,8 +294,6 @@ def phrase_of(clause: str, limit: int = MAX_QUOTE_WORDS) -> Phrase | None:
         return None
     if not subject and rest.split()[0].lower() in _AUX:
         return None  # "is ridiculous": a predicate whose subject was left behind
-    from agent.coach.nlp import is_clause
-
     if not is_clause(f"{subject} {rest}"):
         return None  # "handling a kid who kicks off": a finite verb, but only inside a fragment
     rest = re.sub(r"\b(?:whether|if) you should\b", "whether to", rest)

@@ -248,9 +248,20 @@ _EXPERIENCER = frozenset("""afraid angry sad anxious nervous guilty ashamed lost
 scared tired stuck exhausted frustrated overwhelmed embarrassed annoyed hurt fed-up burnt-out""".split())
 
 
+# Said as "I feel ...": "you sound like a fraud" or "that sounds small" says something else, so only "you feel" fits.
+_FELT = frozenset({"like a fraud", "small", "flat", "lost", "invisible", "left out", "useless", "inadequate",
+                   "insecure", "torn", "proud", "full of dread", "burnt out", "powerless", "helpless", "hopeless"})
+
+
 def _make(bank: QuestionBank, kind: str, index: int, **values: str) -> Reflection:
     feeling = values.get("feeling", "")
-    if feeling in _EXPERIENCER or feeling.endswith("ed") and " " not in feeling:
+    if feeling in _FELT and kind in ("feeling", "feeling_only", "second") and "{feeling}" in bank.template(kind, index):
+        if kind == "feeling" and values.get("event"):
+            kind = "named_feeling"  # "..., and you feel like a fraud."
+        else:
+            made = Reflection(text=sentence(render(bank.template("feeling_only", 2), **values)), kind=kind)
+            return made  # "You feel like a fraud.", still a second reflection when it was one
+    elif feeling in _EXPERIENCER or feeling.endswith("ed") and " " not in feeling:
         if kind == "second" and "{feeling}" in bank.template(kind, index):
             kind, index = "feeling_only", 1  # "You sound afraid."
         elif kind == "feeling" and values.get("event"):

@@ -27,7 +27,7 @@ def topic_of(message: str, avoid: frozenset[str] = frozenset()) -> str:
 
 @lru_cache(maxsize=1024)
 def _topic(message: str, avoid: frozenset[str]) -> str:
-    from agent.coach.nlp import parse
+    from agent.coach.nlp import WHEN, parse
 
     if len(message.split()) < 3:
         return ""
@@ -39,8 +39,11 @@ def _topic(message: str, avoid: frozenset[str]) -> str:
             continue
         if root.dep_ not in _ROLES or root.lower_ in avoid:
             continue
-        if root.dep_ == "pobj" and root.head.lower_ in ("before", "after", "until", "since", "during", "by"):
+        if root.dep_ == "pobj" and root.head.lower_ in WHEN:
             continue  # a when, not a what (and "before the tenant rings" parses as a noun)
+        if root.dep_ == "pobj" and root.head.lower_ in ("like", "as") or \
+                root.dep_ == "attr" and root.head.lemma_.lower() in ("feel", "seem", "look", "sound"):
+            continue  # "I feel like a fraud": how they feel, not a thing to be different about
         after_noun = chunk.start > 0 and doc[chunk.start - 1].pos_ in ("NOUN", "PRON", "PROPN")
         if root.tag_ == "NNS" and any(c.dep_ == "compound" for c in root.children) and \
                 root.lemma_.lower() in _ALSO_VERBS and after_noun:
