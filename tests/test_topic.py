@@ -26,6 +26,10 @@ def test_the_topic_is_their_concrete_thing_in_the_coachs_voice(message, topic):
     "Tell us before the tenant rings.",
     "She goes on about it in every all-hands.",
     "I don't think he even knows my name, to be honest.",
+    "Most days I feel like a fraud.",  # how they feel, not a thing to change
+    "Honestly it looks like a lottery to me.",
+    "I'm not sure what that means in practice.",  # a bare noun: "with practice" and "with the practice" both jar
+    "It's all in my head, so of course nobody else can do it.",
 ])
 def test_no_topic_rather_than_a_vague_or_misread_one(message):
     assert topic_of(message) == ""

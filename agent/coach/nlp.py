@@ -175,6 +175,11 @@ def is_clause(text: str) -> bool:
     doc = parse(text.strip())
     if not len(doc) or doc[0].lower_ in ("which", "whom", "whose"):
         return False
+    first = doc[0]
+    if first.lower_ in ("what", "how", "why", "where", "who", "when", "whether") and first.dep_ != "nsubj" and \
+            first.head.dep_ == "ROOT" and \
+            any(c.dep_ in ("nsubj", "nsubjpass") and c.i > 0 for c in first.head.children):
+        return False  # "what the job actually is day to day": a question's object, the question left unasked
     for root in (t for t in doc if t.dep_ == "ROOT"):
         if root.tag_ in _FINITE or any(c.dep_ in ("aux", "auxpass") and c.tag_ in _FINITE for c in root.children):
             return True
@@ -226,3 +231,16 @@ def undislocated(clause: str) -> str:
 
 _BACK = frozenset({"he", "she", "it", "they", "him", "her", "them", "this", "that", "these", "those", "its", "his",
                    "their", "theirs", "hers"})
+
+
+@lru_cache(maxsize=1)
+def dictionary() -> frozenset[str]:
+    """The English words (lemmas) the pipeline's lemmatizer knows: nouns, verbs, adjectives and adverbs."""
+    index = nlp().get_pipe("lemmatizer").lookups.get_table("lemma_index")
+    return frozenset(w for words in index.values() for w in words)
+
+
+def sentence_case_only(text: str) -> bool:
+    """Whether the capital of the first word is only the sentence's ('Tenants told ...'), not a name's ('Ramesh')."""
+    first = parse(text)[0]
+    return first.pos_ != "PROPN" and (first.lemma_.lower() in dictionary() or first.lower_ in dictionary())

@@ -253,7 +253,18 @@ _FELT = frozenset({"like a fraud", "small", "flat", "lost", "invisible", "left o
                    "insecure", "torn", "proud", "full of dread", "burnt out", "powerless", "helpless", "hopeless"})
 
 
+def _lower_first(text: str) -> str:
+    """'Tenants told ...' mid-sentence is 'tenants told ...'; names, 'I' and acronyms keep their capitals."""
+    from agent.coach.nlp import sentence_case_only
+
+    word = text.split(" ", 1)[0]
+    if not word[:1].isupper() or word == "I" or word.isupper() or word.startswith("I'"):
+        return text
+    return word[:1].lower() + text[1:] if sentence_case_only(text) else text
+
+
 def _make(bank: QuestionBank, kind: str, index: int, **values: str) -> Reflection:
+    values = {k: _lower_first(v) if k in ("event", "side_a", "side_b", "goal") and v else v for k, v in values.items()}
     feeling = values.get("feeling", "")
     if feeling in _FELT and kind in ("feeling", "feeling_only", "second") and "{feeling}" in bank.template(kind, index):
         if kind == "feeling" and values.get("event"):

@@ -61,6 +61,8 @@ def _topic(message: str, avoid: frozenset[str]) -> str:
         if not words or len(words) > MAX_WORDS or any(t.like_num and t.i != root.i for t in words[:1]):
             continue
         text = _joined(words, root.i)
+        if len(words) == 1 and root.tag_ == "NN" and not any(c.dep_ in ("det", "poss") for c in root.children):
+            continue  # "about department", "with patience", "of course": a bare noun reads wrongly either way
         if chunk[0].lower_ in ("a", "an"):
             text = f"the {text}"  # "a new profession", said again, is "the new profession"
         # objects first: they carry what the person is doing something about; later mentions are fresher

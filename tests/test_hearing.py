@@ -1,0 +1,70 @@
+"""Hearing a message exactly: clause cuts, a topic put in front, question fragments, capitals and felt states."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.coach.engine import HistoryItem
+from agent.coach.nlp import is_clause, sentence_case_only, undislocated
+from agent.coach.quotes import clauses, phrase_of
+from agent.coach.reflect import _lower_first
+from tests.test_coach_quality import respond
+
+
+def test_since_without_a_comma_says_when_and_is_not_cut_off():
+    said = clauses("I've been doing it since I was sixteen.")
+    assert said == ["I've been doing it since I was sixteen"]
+    assert "I know it, since I asked" not in clauses("I know it, since I asked him twice.")  # with a comma: a reason
+    assert clauses("I know it, since I asked him twice.") == ["I know it", "I asked him twice"]
+
+
+@pytest.mark.parametrize("clause, main", [
+    ("the money side, the owner keeps asking about margins", "the owner keeps asking about margins"),
+    ("The rest of it, the people bit, I have never been taught how", "I have never been taught how"),
+    ("my boss, she never listens to me", "my boss, she never listens to me"),  # "she" needs "my boss"
+    ("No budget, that is the thing", "No budget, that is the thing"),
+    ("My boss, I cannot stand him", "My boss, I cannot stand him"),
+])
+def test_a_topic_put_in_front_goes_only_when_nothing_points_back_at_it(clause, main):
+    assert undislocated(clause) == main
+
+
+def test_the_restatement_keeps_the_real_subject():
+    phrase = phrase_of("the money side, the owner keeps asking about margins", 12)
+    assert phrase is not None and phrase.plain == "the owner keeps asking about margins"
+
+
+@pytest.mark.parametrize("text, whole", [
+    ("what the job actually is day to day", False),
+    ("how we split the work between us", False),
+    ("what matters is the money", True),
+    ("what I want is a store where the team can hit target", True),
+    ("when I walk in they go quiet", True),
+    ("I know what the job is", True),
+])
+def test_a_question_left_unasked_is_no_statement_to_give_back(text, whole):
+    assert is_clause(text) is whole
+
+
+@pytest.mark.parametrize("text, lowered", [
+    ("Tenants told the truth", "tenants told the truth"),
+    ("Trust is okay", "trust is okay"),
+    ("Dev keeps missing the dates", "Dev keeps missing the dates"),
+    ("Ramesh you are hardly talking", "Ramesh you are hardly talking"),
+    ("IT change is late", "IT change is late"),
+])
+def test_mid_sentence_only_the_sentence_case_capital_goes(text, lowered):
+    assert _lower_first(text) == lowered
+    if not text.split()[0].isupper():  # an acronym keeps its capitals before the dictionary is asked
+        assert sentence_case_only(text) is (text != lowered)
+
+
+def test_feeling_like_a_fraud_is_given_back_as_theirs_not_as_how_things_sound():
+    history = ["I became a manager two months ago and in the leadership meetings I feel like a fraud.",
+               "I keep waiting to be found out. Last week I stayed quiet about a concern on the roadmap."]
+    first = respond(history[0])
+    assert "about the fraud" not in first.reply and "like a fraud" in first.reply
+    said = [HistoryItem(role="user", text=history[0]), HistoryItem(role="coach", text=first.reply)]
+    later = respond(history[1], history=said, turn_index=1)
+    for wrong in ("sounds like a fraud", "sound like a fraud", "That sounds small"):
+        assert wrong not in later.reply
