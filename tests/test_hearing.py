@@ -68,3 +68,21 @@ def test_feeling_like_a_fraud_is_given_back_as_theirs_not_as_how_things_sound():
     later = respond(history[1], history=said, turn_index=1)
     for wrong in ("sounds like a fraud", "sound like a fraud", "That sounds small"):
         assert wrong not in later.reply
+
+
+def test_their_own_idea_ranks_before_a_remark_about_a_peer():
+    from agent.coach.reflect import ranked_phrases
+
+    message = "Maybe I could pair with one of them each week. Priya is the most experienced, she'd be up for it."
+    assert ranked_phrases(message, frozenset(), "Priya", 12)[0].plain.startswith("maybe you could pair")
+
+
+@pytest.mark.parametrize("message, topic", [
+    ("I want them to own quality without me hovering.", "quality"),  # a bare mass noun, as they said it
+    ("Two of my sales associates have shown interest.", "your sales associates"),  # before a bare noun
+    ("got made team lead last month. not sure I like it.", ""),  # "team lead" misread as noun + verb
+])
+def test_bare_nouns_are_a_last_resort_and_idioms_none(message, topic):
+    from agent.coach.topic import topic_of
+
+    assert topic_of(message) == topic
