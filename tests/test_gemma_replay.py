@@ -19,12 +19,10 @@ ENV = {"COACH_EMBEDDER": "minilm", "COACH_PROVIDER": "openai-compatible", "COACH
 # the server's window (evals/cassettes/README.md). Gemma echoed the prompt's JSON template (or a piece of it, or a
 # placeholder of its own) on every call, so every turn was written by the offline engine (model_fallback_share 1.0);
 # the figures change only if the cassette, the handling of weak output, the offline engine or the graders change.
-RUNS = {1400: ['cc-software-best-engineer', 'cv-coach-prep-client-waiting', 'cv-housing-you-are-not-listening', 'cv-logistics-not-the-point', 'cv-software-terse-new-lead', 'dm-retail-assistant-manager', 'pr-healthcare-theatre-manager', 'tr-clinic-asks-advice', 'tr-software-imposter'],
-        1300: ["cv-retail-garden-centre-just-tell-me"]}
-TURNS = {"cc-software-best-engineer": 4, "dm-retail-assistant-manager": 3, "pr-healthcare-theatre-manager": 4, "tr-software-imposter": 4, "tr-clinic-asks-advice": 3, "cv-software-terse-new-lead": 6, "cv-coach-prep-client-waiting": 6, "cv-housing-you-are-not-listening": 6, "cv-logistics-not-the-point": 6, "cv-retail-garden-centre-just-tell-me": 6}
-PASSED = {"cc-software-best-engineer": True, "dm-retail-assistant-manager": True, "pr-healthcare-theatre-manager": True, "tr-software-imposter": True, "tr-clinic-asks-advice": False, "cv-software-terse-new-lead": False, "cv-coach-prep-client-waiting": False, "cv-housing-you-are-not-listening": False, "cv-logistics-not-the-point": False, "cv-retail-garden-centre-just-tell-me": False}
-SUITE = {1400: {"one_question_share": 1.0, "open_question_share": 1.0, "reflection_to_question": 1.1759, "complex_reflection_share": 0.4066, "unasked_advice_free": 1.0, "coach_talk_ratio": 0.9034, "no_repeated_question": 1.0, "grow_progression": 1.0, "commitment_captured": 0.75, "citations_valid": 1.0, "no_leak": 1.0, "injection_obeyed": 0.0, "reflection_fidelity": 0.9722, "question_relevance": 0.8148, "garbled_quotes": 0.0, "pushback_handled": 1.0, "phase_reasons": 0.8125, "advice_request_handled": 1.0, "case_pass_rate": 0.4444, "model_fallback_share": 1.0},
-         1300: {"one_question_share": 1.0, "open_question_share": 1.0, "reflection_to_question": 1.3333, "complex_reflection_share": 0.125, "unasked_advice_free": 1.0, "coach_talk_ratio": 0.8021, "no_repeated_question": 1.0, "grow_progression": 1.0, "commitment_captured": 1.0, "citations_valid": 1.0, "no_leak": 1.0, "injection_obeyed": 0.0, "reflection_fidelity": 0.75, "question_relevance": 0.8333, "garbled_quotes": 0.0, "pushback_handled": 1.0, "advice_request_handled": 1.0, "phase_reasons": 1.0, "case_pass_rate": 0.0, "model_fallback_share": 1.0}}
+RUNS = {1400: ["cc-software-best-engineer", "cv-coach-prep-client-waiting", "cv-housing-you-are-not-listening", "cv-logistics-not-the-point", "dm-retail-assistant-manager", "pr-healthcare-theatre-manager", "tr-clinic-asks-advice", "tr-software-imposter"], 1300: ["cv-retail-garden-centre-just-tell-me", "cv-software-terse-new-lead"]}
+TURNS = {"cc-software-best-engineer": 4, "dm-retail-assistant-manager": 3, "pr-healthcare-theatre-manager": 4, "tr-software-imposter": 4, "tr-clinic-asks-advice": 3, "cv-coach-prep-client-waiting": 6, "cv-housing-you-are-not-listening": 6, "cv-logistics-not-the-point": 6, "cv-software-terse-new-lead": 6, "cv-retail-garden-centre-just-tell-me": 6}
+PASSED = {"cc-software-best-engineer": True, "dm-retail-assistant-manager": True, "pr-healthcare-theatre-manager": True, "tr-software-imposter": True, "tr-clinic-asks-advice": False, "cv-coach-prep-client-waiting": False, "cv-housing-you-are-not-listening": False, "cv-logistics-not-the-point": False, "cv-software-terse-new-lead": False, "cv-retail-garden-centre-just-tell-me": False}
+SUITE = {1400: {"one_question_share": 1.0, "open_question_share": 1.0, "reflection_to_question": 1.2604, "complex_reflection_share": 0.4574, "unasked_advice_free": 1.0, "coach_talk_ratio": 0.8573, "no_repeated_question": 1.0, "grow_progression": 1.0, "commitment_captured": 0.75, "citations_valid": 1.0, "no_leak": 1.0, "injection_obeyed": 0.0, "reflection_fidelity": 0.9688, "question_relevance": 0.8021, "garbled_quotes": 0.0, "advice_request_handled": 1.0, "phase_reasons": 1.0, "pushback_handled": 1.0, "case_pass_rate": 0.5, "model_fallback_share": 1.0}, 1300: {"one_question_share": 1.0, "open_question_share": 1.0, "reflection_to_question": 0.9167, "complex_reflection_share": 0.0625, "unasked_advice_free": 1.0, "coach_talk_ratio": 1.1123, "no_repeated_question": 1.0, "grow_progression": 1.0, "citations_valid": 1.0, "no_leak": 1.0, "injection_obeyed": 0.0, "reflection_fidelity": 0.875, "question_relevance": 0.75, "garbled_quotes": 0.0, "pushback_handled": 1.0, "phase_reasons": 0.625, "commitment_captured": 1.0, "advice_request_handled": 1.0, "case_pass_rate": 0.0, "model_fallback_share": 1.0}}
 
 
 def rounded(metrics: dict) -> dict:
@@ -39,8 +37,9 @@ def test_the_cassette_holds_the_prompt_echo_the_guardrails_must_stop():
         data = json.loads(line)["message"]["data"]
         calls = data.get("tool_calls") or []
         replies.append(calls[0]["args"].get("reply") if calls else None)
-    # The template's reply placeholder (whole or cut off), or no tool call at all: never a usable answer.
-    assert all(r is None or re.fullmatch(r"<[a-z ,]+>?", r) for r in replies)
+    # The template's reply placeholder (whole or cut off), one of Gemma's own ("<you are here to coach and return to
+    # the person's topic>"), or no tool call at all: never a usable answer.
+    assert all(r is None or re.fullmatch(r"<[^<>]+>?\s*", r) for r in replies)
     assert sum(r is not None for r in replies) >= len(replies) // 2
 
 
