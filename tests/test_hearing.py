@@ -86,3 +86,15 @@ def test_bare_nouns_are_a_last_resort_and_idioms_none(message, topic):
     from agent.coach.topic import topic_of
 
     assert topic_of(message) == topic
+
+
+def test_a_growing_session_is_parsed_one_new_sentence_at_a_time():
+    from agent.coach.implied import allowed
+    from agent.coach.nlp import parse
+
+    session = " ".join(f"On day {n} the rota for ward {n} slipped again." for n in range(30))
+    allowed(session)
+    before = parse.cache_info().misses
+    grown = f"{session} Now the night shift wants a say too."
+    assert "shift" in allowed(grown) and "rota" in allowed(grown)
+    assert parse.cache_info().misses - before == 1  # only the new sentence: a turn's cost no longer grows
