@@ -272,3 +272,19 @@ def test_a_bad_config_stops_a_command_with_one_line_and_exit_2(coach_home):
     result = CliRunner().invoke(app, ["sessions"])
     assert result.exit_code == 2
     assert result.output.count("\n") == 1 and result.output.startswith("error: bad setting")
+
+
+@pytest.mark.parametrize("var, value", [("COACH_HOME", "~0"), ("COACH_HOME", "~nosuchuser/x"),
+                                        ("COACH_CONFIG", "~0/c.toml")])
+def test_a_home_with_no_such_user_is_one_line_and_exit_2(var, value, tmp_path):
+    # Found by the environment fuzz: "~0" made pathlib raise RuntimeError past every handler.
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COACH_")}
+    env[var] = value
+    for args in (["ask", "hi"], ["sessions"]):
+        out = subprocess.run([sys.executable, "-m", "agent.cli", *args], env=env, capture_output=True, text=True,
+                             timeout=120, cwd=Path(__file__).resolve().parent.parent)
+        assert out.returncode == 2, out.stderr[-800:]
+        assert out.stderr.count("\n") == 1 and out.stderr.startswith("error: bad path"), out.stderr

@@ -41,7 +41,10 @@ def quick_settings() -> Any:
     from agent.core.homes import config_path, default_home
 
     conf: dict[str, Any] = {}
-    path = config_path()
+    try:
+        path = config_path()
+    except ValueError:  # a ConfigError ("~nobody" has no home): the full settings report it in one line
+        return None
     if path.is_file():
         import tomllib
 
@@ -61,7 +64,7 @@ def quick_settings() -> Any:
             home=Path(os.environ.get("COACH_HOME") or conf.get("home") or default_home()).expanduser(),
             provider=str(get("provider", "offline")), model=str(get("model", "")),
             serve=str(get("serve", True)).lower() not in NO, timeout=float(get("timeout", 60.0)))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RuntimeError):  # RuntimeError: "~nobody" has no home; the settings say so
         return None
 
 

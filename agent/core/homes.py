@@ -6,6 +6,16 @@ import os
 from pathlib import Path
 
 
+def expand(path: str | Path) -> Path:
+    """`~` and `~user` expanded; a `~user` with no home is a ConfigError (one line), not a RuntimeError."""
+    try:
+        return Path(path).expanduser()
+    except RuntimeError as exc:
+        from agent.core.errors import ConfigError
+
+        raise ConfigError(f"bad path {str(path)!r}: {exc}") from None
+
+
 def default_home() -> Path:
     """The data dir when COACH_HOME is not set: XDG data home, so nothing lands in the project."""
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
@@ -16,9 +26,9 @@ def config_path() -> Path:
     """COACH_CONFIG, else config.toml in COACH_HOME (or the default data dir)."""
     explicit = os.environ.get("COACH_CONFIG")
     if explicit:
-        return Path(explicit).expanduser()
+        return expand(explicit)
     home = os.environ.get("COACH_HOME")
-    return (Path(home).expanduser() if home else default_home()) / "config.toml"
+    return (expand(home) if home else default_home()) / "config.toml"
 
 
 def cache_dir() -> Path | None:
@@ -26,4 +36,4 @@ def cache_dir() -> Path | None:
     if os.environ.get("COACH_CACHE", "1").lower() in ("0", "false", "no", "off"):
         return None
     home = os.environ.get("COACH_HOME")
-    return (Path(home).expanduser() if home else default_home()) / "cache"
+    return (expand(home) if home else default_home()) / "cache"

@@ -69,7 +69,10 @@ class Settings(BaseSettings):
     @field_validator("home", mode="after")
     @classmethod
     def _expand(cls, v: Path) -> Path:
-        return v.expanduser()
+        try:
+            return v.expanduser()
+        except RuntimeError as exc:  # "~nobody": no such user's home
+            raise ValueError(f"cannot expand {str(v)!r}: {exc}") from None
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
