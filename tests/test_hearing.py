@@ -98,3 +98,16 @@ def test_a_growing_session_is_parsed_one_new_sentence_at_a_time():
     grown = f"{session} Now the night shift wants a say too."
     assert "shift" in allowed(grown) and "rota" in allowed(grown)
     assert parse.cache_info().misses - before == 1  # only the new sentence: a turn's cost no longer grows
+
+
+def test_the_garbled_grader_checks_each_side_of_a_two_sided_reflection():
+    from agent.evals.graders_meaning import garbled
+
+    client = ("My manager told me I am in consideration for senior delivery manager, but he is saying my "
+              "stakeholder relations with the other delivery managers is not up to the mark.")
+    cut = ("On one hand, your manager told you you are in consideration for senior delivery manager; on the other, "
+           "he is saying your stakeholder relations.")
+    whole = ("On one hand, your manager told you you are in consideration for senior delivery manager; on the other, "
+             "he is saying your stakeholder relations with the other delivery managers is not up to the mark.")
+    assert any("cut clause" in g for g in garbled(cut, client))
+    assert garbled(whole, client) == []

@@ -121,15 +121,18 @@ def garbled(reply: str, client: str) -> list[str]:
         m = _SAYING.match(r)
         if m and "QUOTED" not in r and not is_clause(m.group(1)):
             found.append(f"fragment framed as a statement: {r}")
-        mine = [x.lower_ for x in parse(r)]
-        span = _longest_common(theirs, mine)
-        if span is None or span[1] - span[0] < 3:
-            continue
-        a, b, after = span
-        stops = after >= len(mine) or mine[after] in _BOUNDARY
-        why = half_said(them, a, b) if stops else ""
-        if why:
-            found.append(f"cut clause ({why}): {r}")
+        # Each part on its own: "On one hand, X; on the other, Y" can cut Y while X, the longer run, is whole.
+        for part in (p for p in re.split(r";\s*", r) if p.strip()):
+            mine = [x.lower_ for x in parse(part)]
+            span = _longest_common(theirs, mine)
+            if span is None or span[1] - span[0] < 3:
+                continue
+            a, b, after = span
+            stops = after >= len(mine) or mine[after] in _BOUNDARY
+            why = half_said(them, a, b) if stops else ""
+            if why:
+                found.append(f"cut clause ({why}): {r}")
+                break
     return found
 
 
