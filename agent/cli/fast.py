@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -38,7 +37,7 @@ def parse_ask(argv: list[str]) -> tuple[str, str | None, bool] | None:
 def quick_settings() -> Any:
     """home, provider, model, serve and timeout as the settings would read them (env over config.toml), without
     pydantic (its import alone is 0.2 s); None when anything looks unusual, so the full settings judge it."""
-    from agent.core.homes import config_path, default_home
+    from agent.core.homes import config_path, default_home, expand
 
     conf: dict[str, Any] = {}
     try:
@@ -61,10 +60,10 @@ def quick_settings() -> Any:
 
     try:
         return SimpleNamespace(
-            home=Path(os.environ.get("COACH_HOME") or conf.get("home") or default_home()).expanduser(),
+            home=expand(os.environ.get("COACH_HOME") or conf.get("home") or default_home()),
             provider=str(get("provider", "offline")), model=str(get("model", "")),
             serve=str(get("serve", True)).lower() not in NO, timeout=float(get("timeout", 60.0)))
-    except (TypeError, ValueError, RuntimeError):  # RuntimeError: "~nobody" has no home; the settings say so
+    except (TypeError, ValueError):  # ValueError includes a ConfigError for "~nobody": the settings say so
         return None
 
 

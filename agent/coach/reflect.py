@@ -270,18 +270,19 @@ def _lower_first(text: str) -> str:
 def _make(bank: QuestionBank, kind: str, index: int, **values: str) -> Reflection:
     values = {k: _lower_first(v) if k in ("event", "side_a", "side_b", "goal") and v else v for k, v in values.items()}
     feeling = values.get("feeling", "")
+    template = kind  # which template says it; `kind` is what the reflection counts as
     if feeling in _FELT and kind in ("feeling", "feeling_only", "second") and "{feeling}" in bank.template(kind, index):
         if kind == "feeling" and values.get("event"):
-            kind = "named_feeling"  # "..., and you feel like a fraud."
+            kind = template = "named_feeling"  # "..., and you feel like a fraud."
         else:
-            made = Reflection(text=sentence(render(bank.template("feeling_only", 2), **values)), kind=kind)
-            return made  # "You feel like a fraud.", still a second reflection when it was one
+            template, index = "feeling_only", 2  # "You feel like a fraud.", still a second reflection when it was one
     elif feeling in _EXPERIENCER or feeling.endswith("ed") and " " not in feeling:
         if kind == "second" and "{feeling}" in bank.template(kind, index):
-            kind, index = "feeling_only", 1  # "You sound afraid."
+            kind = template = "feeling_only"  # "You sound afraid."
+            index = 1
         elif kind == "feeling" and values.get("event"):
-            kind = "named_feeling"  # "..., and you feel afraid."
-    text = render(bank.template(kind, index), **values)
+            kind = template = "named_feeling"  # "..., and you feel afraid."
+    text = render(bank.template(template, index), **values)
     return Reflection(text=sentence(text), kind=kind)
 
 

@@ -61,14 +61,14 @@ def _topic(message: str, avoid: frozenset[str]) -> str:
         if not words or len(words) > MAX_WORDS or any(t.like_num and t.i != root.i for t in words[:1]):
             continue
         text = _joined(words, root.i)
-        if len(words) == 1 and root.tag_ == "NN" and not any(c.dep_ in ("det", "poss") for c in root.children) \
-                and (root.dep_ == "pobj" or nxt is not None and (nxt.pos_ in ("NOUN", "PROPN") or nxt.tag_ == "VB")):
+        bare = len(words) == 1 and root.tag_ == "NN" and not any(c.dep_ in ("det", "poss") for c in root.children)
+        if bare and (root.dep_ == "pobj" or nxt is not None and (nxt.pos_ in ("NOUN", "PROPN") or nxt.tag_ == "VB")):
             continue  # "head of department", "in practice", "of course", "team lead": idioms, not things to ask about
         if chunk[0].lower_ in ("a", "an"):
             text = f"the {text}"  # "a new profession", said again, is "the new profession"
         # objects first: they carry what the person is doing something about; later mentions are fresher
         score = (2.0 if root.dep_ in ("dobj", "pobj") else 1.0) + 0.02 * root.i + 0.3 * (root.pos_ == "NOUN")
-        if len(words) == 1 and root.tag_ == "NN" and not any(c.dep_ in ("det", "poss") for c in root.children):
+        if bare:
             score -= 1.2  # "shown interest": a bare noun is a last resort beside "your sales associates"
         if score > best_score:
             best, best_score = text, score

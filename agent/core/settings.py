@@ -11,7 +11,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from agent.core.errors import ConfigError
-from agent.core.homes import config_path, default_home
+from agent.core.homes import config_path, default_home, expand
 
 Provider = Literal["offline", "openai", "anthropic", "ollama", "openai-compatible", "llamacpp"]
 PROVIDERS: tuple[str, ...] = Provider.__args__  # type: ignore[attr-defined]
@@ -69,10 +69,7 @@ class Settings(BaseSettings):
     @field_validator("home", mode="after")
     @classmethod
     def _expand(cls, v: Path) -> Path:
-        try:
-            return v.expanduser()
-        except RuntimeError as exc:  # "~nobody": no such user's home
-            raise ValueError(f"cannot expand {str(v)!r}: {exc}") from None
+        return expand(v)  # a ConfigError, which is a ValueError, for "~nobody"
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
