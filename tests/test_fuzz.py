@@ -288,3 +288,37 @@ def test_a_home_with_no_such_user_is_one_line_and_exit_2(var, value, tmp_path):
                              timeout=120, cwd=Path(__file__).resolve().parent.parent)
         assert out.returncode == 2, out.stderr[-800:]
         assert out.stderr.count("\n") == 1 and out.stderr.startswith("error: bad path"), out.stderr
+
+
+@pytest.mark.parametrize("args, env", [
+    (["ingest", "~nosuchuser/notes"], {}),
+    (["ingest", "corpus", "--index", "~nosuchuser/idx"], {}),
+    (["doctor", "--index", "~nosuchuser/idx"], {}),
+    (["search", "peers", "--index", "~nosuchuser/idx"], {}),
+    (["ask", "hi"], {"COACH_PROVIDER": "llamacpp", "COACH_MODEL_PATH": "~nosuchuser/m.gguf"}),
+])
+def test_a_path_argument_with_no_such_user_is_one_line_and_exit_2(args, env, coach_home, monkeypatch):
+    # Every place a user-given path is expanded goes through homes.expand, so "~nobody" is a bad path, not a crash.
+    from typer.testing import CliRunner
+
+    from agent.cli.main import app
+
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("error: bad path '~nosuchuser/"), result.output
+    assert result.output.count("\n") == 1 and "coach>" not in result.output
+
+
+def test_a_provider_that_fails_to_start_leaves_no_prompt_on_stdout(coach_home):
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COACH_")}
+    env.update({"COACH_HOME": str(coach_home), "COACH_PROVIDER": "openai"})
+    env.pop("OPENAI_API_KEY", None)
+    out = subprocess.run([sys.executable, "-m", "agent.cli", "ask", "hi"], env=env, capture_output=True, text=True,
+                         timeout=120, cwd=Path(__file__).resolve().parent.parent)
+    assert out.returncode == 2, out.stderr[-800:]
+    assert out.stdout == "" and out.stderr.startswith("error: "), (out.stdout, out.stderr)

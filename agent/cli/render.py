@@ -73,10 +73,13 @@ def stream_one(console: Any, coach: Any, session: str | None, message: str) -> A
     """Print the reply as it streams, then the extras; returns the CoachTurn."""
     from agent.core.types import CoachTurn
 
-    console.print("[bold green]coach>[/bold green] ", end="")
     shown = ""
     final = None
+    started = False
     for piece in coach.stream_turn(session, message):
+        if not started:  # not before: a provider that fails to start must not leave "coach> " on stdout
+            console.print("[bold green]coach>[/bold green] ", end="")
+            started = True
         if isinstance(piece, CoachTurn):
             final = piece
         else:

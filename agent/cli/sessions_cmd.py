@@ -14,6 +14,7 @@ from typing import Any
 import typer
 
 from agent.cli.common import friendly, settings_from
+from agent.core.homes import expand
 
 sessions_app = typer.Typer(help="List, show, export or delete coaching sessions.", no_args_is_help=False)
 commitments_app = typer.Typer(help="What you committed to, and marking it done.", no_args_is_help=False)
@@ -32,7 +33,7 @@ def _short(text: str, width: int) -> str:
 
 def write_atomic(path: Path, text: str) -> None:
     """Write via a temp file in the same folder and rename, so an interrupted export never leaves half a file."""
-    path = path.expanduser()
+    path = expand(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     # A killed export can't clean up after itself; its temp file is swept by the next export to the same path.
     stale_before = time.time() - 60

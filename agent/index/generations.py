@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from agent.core.errors import CoachError, ConfigError, IndexMissing, IngestError
+from agent.core.homes import expand
 from agent.core.types import Chunk
 from agent.index.chroma_link import (
     REPAIR_HINT,
@@ -61,7 +62,7 @@ class Index:
     @classmethod
     def open(cls, settings: Any, path: Path | None = None, *, create: bool = True) -> Index:
         """Open (and with create, make) the index at `path` or settings.index_dir."""
-        root = Path(path or settings.index_dir).expanduser()
+        root = expand(path or settings.index_dir)
         if not create and not (root / CURRENT).is_file():
             raise IndexMissing(f"no index at {root}; build one with `coach ingest PATH --index {root}`")
         if create:

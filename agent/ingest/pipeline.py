@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agent.core.homes import expand
 from agent.core.types import Chunk
 from agent.ingest.chunking import chunk_document
 from agent.ingest.loaders import KINDS, FileRejected, kind_of, load_bytes, read_limited, unsupported_reason
@@ -61,7 +62,7 @@ def collect_files(paths: Iterable[Path | str]) -> tuple[list[Path], list[tuple[s
             files.append(path)
 
     for raw in paths:
-        path = Path(raw).expanduser()
+        path = expand(raw)
         if path.is_dir():
             found = []
             for root, dirs, names in os.walk(path):  # does not follow symlinked folders, so no cycles

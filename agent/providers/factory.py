@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
 
 from agent.core.errors import ConfigError
+from agent.core.homes import expand
 
 DEFAULT_MODELS = {
     "openai": "gpt-4o-mini",
@@ -77,7 +77,7 @@ def _ollama(settings: Any) -> Any:
 def _llamacpp(settings: Any) -> Any:
     if not settings.model_path:
         raise ConfigError("provider llamacpp needs model_path: set COACH_MODEL_PATH to a .gguf file")
-    path = Path(settings.model_path).expanduser()
+    path = expand(settings.model_path)
     if not path.is_file():
         raise ConfigError(f"model_path {path} does not exist")
     from agent.providers.llamacpp import LocalLlamaChat

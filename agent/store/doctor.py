@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agent.core.homes import expand
 from agent.store.checks import Check
 
 
@@ -38,7 +39,7 @@ def run_doctor(settings: Any, *, repair: bool = False, index_path: Path | None =
 
     started = time.perf_counter()
     report = DoctorReport(repair=repair)
-    root = Path(index_path or settings.index_dir).expanduser()
+    root = expand(index_path or settings.index_dir)
     report.checks += check_index(settings, root, repair)
     report.checks += check_store(settings, repair)
     report.seconds = time.perf_counter() - started
