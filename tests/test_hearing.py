@@ -111,3 +111,38 @@ def test_the_garbled_grader_checks_each_side_of_a_two_sided_reflection():
              "he is saying your stakeholder relations with the other delivery managers is not up to the mark.")
     assert any("cut clause" in g for g in garbled(cut, client))
     assert garbled(whole, client) == []
+
+
+@pytest.mark.parametrize("reflection, client, flagged", [
+    # a value they never voiced: the frame's "right" (for "that's right") does not license it
+    ("You lead a team of five; doing right by people matters to you.", "I lead a team of five and feel unsure",
+     "right"),
+    ("Your boss hinted at it; a two-way working relationship matters to you.", "My boss hinted my peers are weak.",
+     "way"),
+    # their own words, however the lemmatiser reads them alone ("scared" -> "scar")
+    ("It makes sense you feel scared when that's your identity.", "I'm scared; that's my identity here.", ""),
+    ("So having her on your side really matters to you.", "I want her on my side.", ""),
+    ("You'd like a practical way forward.", "What should I do? I have no idea how people do this.", ""),
+])
+def test_fidelity_holds_an_attributed_value_or_feeling_to_their_words(reflection, client, flagged):
+    from agent.evals.graders_meaning import unfaithful_words
+
+    extra = unfaithful_words(reflection, client)
+    assert (flagged in extra) if flagged else extra == [], extra
+
+
+def test_no_value_is_attributed_that_the_message_does_not_carry():
+    for turn in range(3):
+        reply = respond("I run the tenancy team at a housing association and the repairs manager keeps missing the "
+                        "deadlines we agree.", turn_index=turn).reply
+        assert "doing right by people" not in reply and "matters to you" not in reply, reply
+    reply = respond("I love teaching my two classes a week, and as head I'd have to give that up.").reply
+    assert "work that feels like yours" not in reply
+
+
+def test_an_implied_meaning_that_only_repeats_the_reflection_is_not_added():
+    from agent.coach.implied import repeats
+
+    assert repeats("Part of you isn't sure yet.", "You're not sure you ever chose this, it just grew around you.")
+    assert not repeats("Stepping back is hard for you.", "You keep jumping in on their work.")
+    assert not repeats("It's a lot for you.", "No wonder you feel tired.")  # nothing but the frame: not a repeat

@@ -24,6 +24,15 @@ def says(text: str) -> list[str]:
     return [said for pattern, _, said in _load()[0] if said and pattern.search(low)]
 
 
+def repeats(carried: str, said: str) -> bool:
+    """Whether an implied meaning only repeats the reflection before it ("not sure ..." then "Part of you isn't
+    sure yet."): none of its own words, the frame aside, is new."""
+    from agent.coach.nlp import content_lemmas
+
+    new = set(content_lemmas(carried)) - frame()
+    return bool(new) and new <= set(content_lemmas(said)) | set(said.lower().split())
+
+
 def frame() -> frozenset[str]:
     """Lemmas any reflection may use around the client's words."""
     return _load()[1]
@@ -40,11 +49,13 @@ def licensed(text: str) -> frozenset[str]:
 
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
+# Light verbs carry no value of their own ("having her on your side matters to you").
+_LIGHT = frozenset({"have", "get", "make", "do", "be", "keep"})
 
 
 @lru_cache(maxsize=256)
-def allowed(client_text: str) -> frozenset[str]:
-    """Every lemma a faithful reflection on `client_text` may contain: theirs, the licensed ones, the frame."""
+def _theirs(client_text: str) -> frozenset[str]:
+    """The client's own lemmas and words, plus what the lexicon says their words imply."""
     from agent.coach.nlp import content_lemmas
 
     low = client_text.replace("’", "'")
@@ -52,12 +63,27 @@ def allowed(client_text: str) -> frozenset[str]:
     # turn's cost grow with the session (52 ms a turn by turn 100).
     theirs = {w for part in _SENTENCE.split(low) if part for w in content_lemmas(part)}
     theirs |= {w.lower() for w in re.findall(r"[A-Za-z']+", low)}
-    return frozenset(theirs | licensed(low) | frame())
+    return frozenset(theirs | licensed(low))
 
 
-def unlicensed(text: str, client_text: str) -> list[str]:
-    """Content lemmas of `text` that neither the client's words nor the implied-meaning lexicon license."""
-    from agent.coach.nlp import content_lemmas
+@lru_cache(maxsize=256)
+def allowed(client_text: str) -> frozenset[str]:
+    """Every lemma a faithful reflection on `client_text` may contain: theirs, the licensed ones, the frame."""
+    return _theirs(client_text) | frame()
 
-    ok = allowed(client_text)
-    return [w for w in content_lemmas(text) if w not in ok]
+
+def unlicensed(text: str, client_text: str, *, frame_ok: bool = True) -> list[str]:
+    """Content lemmas of `text` that neither the client's words nor the implied-meaning lexicon license.
+
+    frame_ok=False is for a value or feeling the coach attributes ("doing right by people matters to you"): the
+    frame's "right" licenses "that's right", not a value the client never voiced."""
+    from agent.coach.nlp import content_lemmas, parse
+
+    if frame_ok:
+        ok = allowed(client_text)
+        return [w for w in content_lemmas(text) if w not in ok]
+    ok = _theirs(client_text) | _LIGHT
+    # The word as they said it counts too: "scared" alone lemmatises to "scar", in their sentence to "scared".
+    return [t.lemma_.lower() for t in parse(text) if t.is_alpha and not t.is_stop and len(t) > 1
+            and t.lemma_.lower() not in ok and t.lower_ not in ok]
+

@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from pydantic import BaseModel
 
-from agent.coach.implied import says
+from agent.coach.implied import repeats, says
 from agent.coach.lexicon import NOUNS, feeling_word, own_feeling
 from agent.coach.questions import QuestionBank, render
 from agent.coach.quotes import Phrase, clauses, is_intro, phrase_of, quoted_phrases
@@ -105,8 +105,9 @@ def _licensed(sit: Situation, client: str, message: str, coach_said: str = "") -
     from agent.coach.implied import unlicensed
 
     said = coach_said.lower()
-    feelings = [f for f in sit.feelings if not unlicensed(f, client) and f.lower() not in said]
-    values = [v for v in sit.values if not unlicensed(v, client) and v.lower() not in said]
+    # frame_ok=False: the frame's "right" or "work" does not license "doing right by people" as their value
+    feelings = [f for f in sit.feelings if not unlicensed(f, client, frame_ok=False) and f.lower() not in said]
+    values = [v for v in sit.values if not unlicensed(v, client, frame_ok=False) and v.lower() not in said]
     named = own_feeling(clauses(client))[0]
     goal = goal_of(message) or goal_of(client)  # what they said they want links this event to it
     goal = "" if goal.lower() in said else goal  # once is a reflection; every turn is a refrain
@@ -223,7 +224,7 @@ def _extra(r: _Reading, main: Reflection, bank: QuestionBank, sit: Situation, tu
         return None
     value, feeling = _pick(sit.values, turn_index), _pick(sit.feelings, turn_index)
     implied = [s for s in says(r.event.text if main.kind == "simple" else " ".join(p.text for p in r.phrases))
-               if s not in main.text]
+               if not repeats(s, main.text)]
     if main.kind in ("simple", "options", "named_feeling", "feeling", "want") and implied and \
             len(implied[0].split()) <= spare:
         return Reflection(text=implied[turn_index % len(implied)], kind="second")  # what their words plainly carry

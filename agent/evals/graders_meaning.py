@@ -46,11 +46,38 @@ def _sessions(t: Transcript) -> list[tuple[Exchange, list[str]]]:
     return out
 
 
+# What a reflection says the client values or feels: those words must be the client's or implied by them; the
+# frame ("right", "matter", "feel") licenses "that's right", not "doing right by people matters to you".
+_VALUE = re.compile(r"([^;,.:]+?)\s+(?:really\s+)?matters\s+to\s+you|\bcare\s+about\s+([^;,.:?]+)", re.I)
+_FEELING = re.compile(r"\b(?:sounds?|feel|must\s+be)\s+((?:[a-z-]+\s+){0,3}?[a-z-]+)"
+                      r"(?:\s+for\s+you)?\s*(?:[.:;,]|$|\s+(?:when|that)\b)", re.I)
+_LEAD = re.compile(r"^(?:and|so|but|underneath(?:\s+(?:it|that))?|how\s+much|that|it|like|you\s+fel[lt]|a|an)\s+",
+                   re.I)
+
+
+def attributed(reflection: str) -> list[str]:
+    """The values and feelings a reflection attributes to the client ("X matters to you", "That sounds X")."""
+    found = [m.group(1) or m.group(2) or "" for m in _VALUE.finditer(reflection)]
+    found += [m.group(1) for m in _FEELING.finditer(reflection)]
+    out = []
+    for phrase in found:
+        phrase = phrase.strip()
+        while _LEAD.match(phrase):
+            phrase = _LEAD.sub("", phrase, count=1)
+        if phrase and "QUOTED" not in phrase:
+            out.append(phrase)
+    return out
+
+
 def unfaithful_words(reflection: str, client: str) -> list[str]:
-    """Content lemmas of a reflection that neither the client's words nor the implied-meaning lexicon license."""
+    """Content lemmas of a reflection that neither the client's words nor the implied-meaning lexicon license,
+    with the value or feeling it attributes held to the client's words and the lexicon alone (no frame)."""
     from agent.coach.implied import unlicensed
 
-    return unlicensed(reflection.replace("QUOTED", " "), client)
+    extra = unlicensed(reflection.replace("QUOTED", " "), client)
+    for phrase in attributed(reflection):
+        extra += [w for w in unlicensed(phrase, client, frame_ok=False) if w not in extra]
+    return extra
 
 
 def reflection_fidelity(t: Transcript) -> Grade:
