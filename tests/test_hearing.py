@@ -146,3 +146,52 @@ def test_an_implied_meaning_that_only_repeats_the_reflection_is_not_added():
     assert repeats("Part of you isn't sure yet.", "You're not sure you ever chose this, it just grew around you.")
     assert not repeats("Stepping back is hard for you.", "You keep jumping in on their work.")
     assert not repeats("It's a lot for you.", "No wonder you feel tired.")  # nothing but the frame: not a repeat
+
+
+@pytest.mark.parametrize("message, plan", [
+    ("As head of department I will sit in meetings about budget and personnel the whole day.", None),
+    ("In the new role I will have no time for code.", None),
+    ("If I take it, I will lose the simulations.", None),
+    ("As her manager, I will talk to her on Friday.", "talk to her"),  # her manager now: a plan
+    ("As a first step I will email her on Monday.", "email her"),
+    ("I will check in with her every week starting Monday.", "check in with her every week"),
+])
+def test_what_a_role_would_bring_is_a_prediction_not_a_plan(message, plan):
+    from agent.coach.grow import extract_commitment, signalled_phase
+
+    got = extract_commitment(message)
+    assert (got.what if got else None) == plan
+    if plan is None:
+        assert signalled_phase(message) < 3
+
+
+def test_a_prediction_early_on_is_not_asked_by_when():
+    from agent.coach.engine import EngineInput
+    from agent.coach.offline import OfflineEngine
+
+    said = ["Now my boss has asked if I want to become head of the department, thirty people.",
+            "I like very much the technical work. As head of department I will sit in meetings about budget and "
+            "personnel the whole day."]
+    history = [HistoryItem(role="user", text=said[0]),
+               HistoryItem(role="coach", text="What would you like to be different about the department?")]
+    out = OfflineEngine().respond(EngineInput(message=said[1], history=history, turn_index=1, phase="goal"))
+    assert out.phase in ("goal", "reality") and "by when" not in out.reply.lower(), out.reply
+
+
+@pytest.mark.parametrize("side, limit, kept", [
+    # the parse sees 'negotiate' still owed what it is about, and 'relations' still owed its verb
+    ("maybe I could negotiate with my boss that I keep one technical project", 5, ""),
+    ("he is saying my stakeholder relations with the other delivery managers is not up to the mark", 12, ""),
+    ("I want to lead projects that matter to the people we serve, not just to tick up a grade", 13,
+     "I want to lead projects that matter to the people we serve"),  # at a comma: the aside goes
+])
+def test_a_side_given_back_is_cut_only_where_the_parse_agrees(side, limit, kept):
+    from agent.coach.quotes import trim
+
+    assert trim(side, limit, parsed=True) == kept
+
+
+def test_an_introduction_is_not_given_back_as_a_clause():
+    assert clauses("Hi, myself Karthik, I am working as delivery manager in Pune.") == [
+        "I am working as delivery manager in Pune"]
+    assert clauses("This is Priya, she leads QA.") == ["This is Priya, she leads QA"]  # someone else: kept

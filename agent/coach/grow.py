@@ -53,6 +53,15 @@ MEASURE_BEFORE = re.compile(r"\b(?:if|when|once|as\s+soon\s+as)\s+(?P<m>[^.!?;\n
                             r"(?:i'll|i\s+will|we'll|we\s+will|i'd)\s+know\b", re.I)
 _SELF_MEASURE = re.compile(r"^(?:that\s+)?(?:it|this|that)(?:'s|\s+is|\s+has)?\s+(?:working|worked|works|"
                            r"(?:been\s+)?a\s+success)$", re.I)
+# "As head of department I will sit in meetings the whole day": what the role would bring, not a plan. A role frame
+# at the start of the sentence, or a habit ("the whole day", "every week"), makes the "will" a prediction.
+_ROLE = r"(?:head|manager|lead|leader|director|boss|supervisor|chief|principal|partner|owner|vp|cto|ceo|coo|cfo)"
+_PREDICTION = re.compile(rf"^\s*(?:(?:but|and|so|then)\s+)?(?:as\s+(?:a\s+|an\s+|the\s+)?(?:new\s+)?(?!(?:my|her|his|their|your|our)\b)(?:[a-z]+\s+)?{_ROLE}\b"
+                         r"|in\s+(?:that|the|this|a)\s+(?:new\s+)?(?:role|job|position|seat)\b"
+                         r"|if\s+i\s+(?:take|took|accept|get|got|say\s+yes\s+to)\s+(?:it|the\s+(?:job|role|offer|post|"
+                         r"promotion))\b)", re.I)
+_HABIT = re.compile(r"\b(?:the\s+whole\s+(?:day|week|time)|all\s+day(?:\s+long)?|all\s+the\s+time|"
+                    r"day\s+(?:in|after)\s+day)\b", re.I)
 _NOT_COMMIT = re.compile(r"^(?:never|not|probably|maybe|know|try\s+to\s+think|have\s+to\s+think|"
                          r"think\s+about\s+it|see|be\s+(?:honest|fine|seen|blamed)|look|seem|sound|appear|"
                          r"come\s+across|end\s+up|feel|lose|get\s+(?:blamed|found)|fail)\b", re.I)
@@ -96,6 +105,9 @@ def extract_commitment(message: str) -> Commitment | None:
     found = [(m, False) for m in COMMIT.finditer(text)] + [(m, True) for m in WOULD.finditer(text)]
     for m, conditional in sorted(found, key=lambda mc: mc[0].start()):
         what = _NEXT_CLAUSE.split(m.group("what"), maxsplit=1)[0]
+        framed = _PREDICTION.match(re.split(r"(?<=[.!?])\s+", text[:m.start()])[-1])
+        if framed and not DEADLINE.search(what) or _HABIT.search(what):
+            continue
         deadline = DEADLINE.search(what)
         if conditional and not deadline:
             continue  # "I'd ask for help" muses; "I'd ask Priya on Monday" plans
@@ -135,6 +147,8 @@ def signalled_phase(message: str) -> int:
     """The furthest GROW phase the message's own words point to, or -1."""
     text = message.replace("’", "'")
     found = [i for i, pattern in _SIGNALS.items() if pattern.search(text)]
+    if 3 in found and extract_commitment(text) is None:
+        found.remove(3)  # "As head of department I will sit in meetings": a prediction points to no plan
     return max(found) if found else -1
 
 

@@ -99,7 +99,7 @@ class _Turn:
         if phase == "closed" and commitment is not None:
             parts += self._confirm(commitment)
             kind = "next_topic" if commitment.measure else "ask_measure"
-            doing = plan_gerund(shift_pronouns(trim(commitment.what, 7) or commitment.what))
+            doing = plan_gerund(shift_pronouns(trim(commitment.what, 7, parsed=True) or commitment.what))
             first = [render(bank.template("obstacle"), what=doing)] if doing and commitment.measure and \
                 not self._asked_obstacle() else []
             question = self._fresh(first + [bank.template(kind, i) for i in range(2)])
@@ -210,7 +210,7 @@ class _Turn:
         return normalise(last) in {normalise(t) for t in self.bank.templates["ask_measure"]}
 
     def _open_commitment(self, c: Commitment) -> str:
-        what = shift_pronouns(trim(c.what, 9) or c.what)
+        what = shift_pronouns(trim(c.what, 9, parsed=True) or c.what)
         by_when = f" {c.by_when}" if c.by_when else ""
         options = [render(t, what=what, by_when=by_when) for t in self.bank.templates["open_commitment"]]
         return self._fresh(options) or options[0]
@@ -218,10 +218,10 @@ class _Turn:
     def _confirm(self, c: Commitment) -> list[str]:
         """Their plan given back briefly: what, by when, and how they'll know."""
         confirm = self.bank.template("confirm", self.inp.turn_index)
-        what = trim(c.what, 12) or c.what
+        what = trim(c.what, 12, parsed=True) or c.what
         out = [sentence(render(confirm, what=shift_pronouns(what), by_when=shift_pronouns(c.by_when)))]
         if c.measure:
-            measure = shift_pronouns(trim(c.measure, 12) or c.measure)
+            measure = shift_pronouns(trim(c.measure, 12, parsed=True) or c.measure)
             kind = "confirm_measure" if measure_is_when(self.message) else "confirm_success"
             out.append(sentence(render(self.bank.template(kind), measure=measure)))
         return out

@@ -55,6 +55,8 @@ _FILLERS = (  # longest first, so "so far" is taken whole before "so"
     r"hello", r"okay", r"then", r"and", r"but", r"tbh", r"hey", r"now", r"or", r"so", r"um", r"uh", r"hi", r"ok",
 )
 _FILLER = re.compile(r"^(?:" + "|".join(_FILLERS) + r")\b[\s,]*", re.I)
+# "Hi, myself Karthik, I am working as ...": an introduction, not something to give back ("yourself Karthik").
+_NAMED = re.compile(r"^(?i:myself|my\s+name\s+is|this\s+is)\s+[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?\s*[,.][\s,]*(?=(?i:i\b))")
 _NUMBER = re.compile(r"^(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|a\s+few)$", re.I)
 _ASIDE = re.compile(r",\s*(?:if\s+i'm\s+honest|to\s+be\s+honest|honestly|i\s+think|i\s+guess|i\s+suppose),",
                     re.I)
@@ -133,7 +135,7 @@ def strip_filler(text: str) -> str:
     """A clause without the hedges and fillers that open or close it ("honestly, I think ...")."""
     text = _TAIL_FILLER.sub("", _ASIDE.sub(",", text.strip(" .!,\"'“”‘’")))
     while True:
-        trimmed = _FILLER.sub("", text).strip(" ,")
+        trimmed = _NAMED.sub("", _FILLER.sub("", text)).strip(" ,")
         if trimmed == text:
             return text
         text = trimmed
@@ -176,8 +178,11 @@ def ends_cleanly(words: list[str]) -> bool:
     return bool(words) and words[-1].lower().strip(",.;:!?'\"") not in FUNCTION_WORDS
 
 
-def trim(clause: str, limit: int = MAX_QUOTE_WORDS) -> str:
-    """A clause cut to at most `limit` words at a phrase boundary, or '' when no clean cut exists."""
+def trim(clause: str, limit: int = MAX_QUOTE_WORDS, *, parsed: bool = False) -> str:
+    """A clause cut to at most `limit` words at a phrase boundary, or '' when no clean cut exists.
+
+    parsed: the parse must agree too (see _cut_ok); for the two sides of a pull and a plan, which are given back
+    as they are, not ranked against other phrases first."""
     words = clause.strip(" ,.").split()
     if len(words) <= limit:
         # Their clause whole, or nothing: dropping its last word would leave it open ("... looks").
@@ -193,9 +198,21 @@ def trim(clause: str, limit: int = MAX_QUOTE_WORDS) -> str:
             continue  # "two | or three smart people"
         # Cutting inside "what a good week | in this job" would leave a clause open.
         open_clause = head[-1].lower() == "to" or _open_wh(head)
-        if boundary and not open_clause and ends_cleanly([w.rstrip(",") for w in head]):
+        if boundary and not open_clause and ends_cleanly([w.rstrip(",") for w in head]) and \
+                (not parsed or head[-1].endswith(",") or _cut_ok(words, end)):  # at a comma: "A, not just B" -> "A" stands
             return " ".join(head).rstrip(",")
     return ""
+
+
+def _cut_ok(words: list[str], end: int) -> bool:
+    """Whether the parse agrees the first `end` words stand alone ('maybe I could negotiate | with my boss that I
+    keep ...' leaves 'negotiate' without what it is about): the same test the garbled-quote grader applies."""
+    from agent.coach.nlp import half_said, parse
+
+    doc = parse(" ".join(words))
+    cut_at = len(" ".join(words[:end]).rstrip(","))
+    stop = next((t.i for t in doc if t.idx >= cut_at), len(doc))
+    return not half_said(doc, 0, stop)
 
 
 def _open_wh(head: list[str]) -> bool:

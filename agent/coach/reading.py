@@ -106,7 +106,7 @@ def tension(message: str) -> tuple[str, str, bool] | None:
             b = f"I {a.split()[1]} {'to ' if ' to ' in a.lower()[:20] else ''}{b}"
         if not (_HAS_SUBJECT.match(a) and _HAS_SUBJECT.match(b)) or not _FIRST_PERSON.search(f"{a} {b}"):
             continue  # two sides of their own pull, not two facts about other people
-        a, b = (trim(x, 12) for x in (a, b))
+        a, b = (trim(x, 12, parsed=True) for x in (a, b))
         if not (a and b):
             continue  # a side too long to give back whole
         sides = [_part(a), _part(b)]
