@@ -23,30 +23,46 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from agent.safety import features as F  # noqa: E402
-from agent.safety.training_data import LABELS, LANGS, fingerprint, load_examples  # noqa: E402
+from agent.safety.training_data import LABELS, LANGS, ROUND2_FILES, Example, buried, fingerprint  # noqa: E402
+from agent.safety.training_data import load_examples as _load  # noqa: E402
 
 OUT = ROOT / "agent" / "safety" / "data" / "safety_classifier.npz"
 HYPER = {"dense_scale": 8.0, "word_scale": 1.0, "char_scale": 1.0, "l2": 1e-4, "steps": 300, "lr": 0.05,
-         "balance": 0.5}
+         "balance": 0.5, "buried_crisis": 0, "buried_ordinary": 0}
+# --round2 (an experiment, not the shipped weights): the round-2 files plus 1,500 + 1,500 buried messages
+ROUND2_HYPER = {"buried_crisis": 1500, "buried_ordinary": 1500}
+VALIDATION = ROOT / "evals" / "safety" / "validation.yaml"
 # Decision cut-offs. crisis and refer: what --cv chose (grouped folds, <= 5% false alarms). check_in: --cv chose
 # 0.63, which asked "are you thinking of harming yourself?" on ordinary coaching lines such as "Right now I answer
 # everything myself." (tests/test_pipeline.py), so it was raised by hand to 0.8 before the blind set was measured.
+# --validate chooses them on validation round 2 instead (see choose_on_validation).
 CUTOFFS = {"crisis": 0.9, "check_in": 0.8, "refer": 0.65}
+EXTRA: tuple[str, ...] = ()  # --round2 sets ROUND2_FILES
+
+
+def load_examples() -> list[Example]:
+    return _load(extra=EXTRA)
+
+
 EMB_CACHE = Path("/tmp/safety_e5_cache.npz")
 
 
 def embed_all(texts: list[str]) -> np.ndarray:
-    """E5 vectors for every text, cached by content (the encoder is deterministic)."""
+    """E5 vectors for every text, cached per text by content (the encoder is deterministic)."""
     import hashlib
 
-    key = hashlib.sha256("\x00".join(texts).encode()).hexdigest()
+    keys = [hashlib.sha256(t.encode()).hexdigest()[:24] for t in texts]
+    known: dict[str, np.ndarray] = {}
     if EMB_CACHE.exists():
-        z = np.load(EMB_CACHE)
-        if str(z["key"]) == key:
-            return z["vecs"]
-    vecs = F.encoder().embed(texts)
-    np.savez(EMB_CACHE, key=key, vecs=vecs)
-    return vecs
+        with np.load(EMB_CACHE) as z:
+            if "keys" in z:
+                known = dict(zip(z["keys"].tolist(), z["vecs"]))
+    missing = sorted({k: t for k, t in zip(keys, texts) if k not in known}.items())
+    if missing:
+        vecs = F.encoder().embed([t for _, t in missing])
+        known.update({k: v for (k, _), v in zip(missing, vecs)})
+        np.savez(EMB_CACHE, keys=np.array(list(known)), vecs=np.stack(list(known.values())))
+    return np.stack([known[k] for k in keys]).astype(np.float32)
 
 
 def sparse_block(texts: list[str], hyper: dict[str, float]) -> sparse.csr_matrix:
@@ -118,6 +134,7 @@ def report(y: np.ndarray, got: np.ndarray) -> dict[str, float]:
     crisis = y <= 1
     referral = (y >= 2) & (y <= 5)
     out = {"crisis_recall": float(np.mean(got[crisis] <= 1) if crisis.any() else 0),
+           "crisis_strict": float(np.mean((got[crisis] >= 0) & (got[crisis] <= 1))) if crisis.any() else 0.0,
            "crisis_reached": float(np.mean((got[crisis] <= 1) & (got[crisis] >= -1))),
            "false_alarm": float(np.mean((got[ordinary] >= 0) & (got[ordinary] != LABELS.index("ordinary")))),
            "check_in_on_ordinary": float(np.mean(got[ordinary] == -1)),
@@ -164,8 +181,68 @@ def choose_cutoffs(oof: np.ndarray, y: np.ndarray, max_false_alarm: float = 0.05
     return {k: round(v, 3) for k, v in best.items()}
 
 
-def fit_and_save(hyper: dict[str, float], cut: dict[str, float]) -> Path:
+def training_set(hyper: dict[str, float]) -> list[Example]:
+    """The labelled messages plus the buried-crisis long messages built from them (see training_data.buried)."""
     ex = load_examples()
+    return ex + buried(ex, int(hyper["buried_crisis"]), int(hyper["buried_ordinary"]))
+
+
+def validate(hyper: dict[str, float]) -> tuple[dict[str, float], dict[str, object]]:
+    """Choose the cut-offs on validation round 2 (never trained on) plus the coaching turns read out of fold.
+
+    Why the coaching turns: most of what the coach reads is plain coaching talk, which the validation round has
+    little of; a model fitted without them flagged about half of them. So the cut-offs must hold on those too."""
+    import yaml
+
+    cases = yaml.safe_load(VALIDATION.read_text(encoding="utf-8"))["cases"]
+    vt = [c["text"] for c in cases]
+    vy = np.array([LABELS.index(c["label"]) for c in cases])
+    p = _fit_predict(training_set(hyper), vt, hyper)
+    labelled = load_examples()
+    rest = [e for e in labelled if e.group != "coaching"]
+    coaching = [e.text for e in labelled if e.group == "coaching"]
+    pc = _fit_predict(rest + buried(rest, int(hyper["buried_crisis"]), int(hyper["buried_ordinary"])), coaching,
+                      hyper)
+    ordinary = np.full(len(coaching), LABELS.index("ordinary"))
+    cut = choose_on_validation(p, vy, pc)
+    by_lang = {lang: report(vy[m], decide(p[m], cut))["crisis_strict"]
+               for lang in LANGS if (m := np.array([c.get("lang") == lang for c in cases])).any()}
+    return cut, {"validation": report(vy, decide(p, cut)), "crisis_strict_by_lang": by_lang,
+                 "coaching_turns_out_of_fold": report(ordinary, decide(pc, cut)),
+                 "validation_at_previous_cutoffs": report(vy, decide(p, {"crisis": 0.9, "check_in": 0.8,
+                                                                           "refer": 0.65}))}
+
+
+def _fit_predict(train: list[Example], texts: list[str], hyper: dict[str, float]) -> np.ndarray:
+    y = np.array([LABELS.index(e.label) for e in train])
+    dense, sp = features([e.text for e in train] + texts, hyper)
+    n = len(train)
+    return predict(fit(dense[:n], sp[:n], y, hyper), dense[n:], sp[n:])
+
+
+def choose_on_validation(p: np.ndarray, y: np.ndarray, pc: np.ndarray) -> dict[str, float]:
+    """The cut-offs with the most crisis replies (then check-ins, then referral accuracy) on validation round 2,
+    within the goal's 2% false alarms and 5% check-ins on its ordinary talk, and on the coaching turns read out
+    of fold (`pc`) within 2% crisis replies, 5% other flags and 5% check-ins."""
+    best, best_key = None, None
+    for c in np.arange(0.5, 0.96, 0.025):
+        for ci in np.arange(0.4, float(c), 0.05):
+            for r in np.arange(0.5, 0.91, 0.05):
+                cut = {"crisis": float(c), "check_in": float(ci), "refer": float(r)}
+                s, got = report(y, decide(p, cut)), decide(pc, cut)
+                crisis_on_coaching = float(np.mean((got >= 0) & (got <= 1)))
+                within = (s["false_alarm"] <= 0.02 and s["check_in_on_ordinary"] <= 0.05 and crisis_on_coaching <= 0.02
+                          and float(np.mean((got >= 2) & (got != LABELS.index("ordinary")))) <= 0.05
+                          and float(np.mean(got == -1)) <= 0.05)
+                key = (within, round(s["crisis_strict"] + 0.5 * s["crisis_recall"] + 0.5 * s["referral_accuracy"], 4),
+                       -s["false_alarm"])
+                if best_key is None or key > best_key:
+                    best, best_key = cut, key
+    return {k: round(v, 3) for k, v in best.items()}
+
+
+def fit_and_save(hyper: dict[str, float], cut: dict[str, float]) -> Path:
+    ex = training_set(hyper)
     texts = [e.text for e in ex]
     y = np.array([LABELS.index(e.label) for e in ex])
     dense, sp = features(texts, hyper)
@@ -176,7 +253,7 @@ def fit_and_save(hyper: dict[str, float], cut: dict[str, float]) -> Path:
     lang = fit_lang(dense[known], ylang[known], hyper)
     meta = {"labels": LABELS, "langs": LANGS, "hyper": hyper, "cutoffs": cut, "hash_bits": F.HASH_BITS,
             "char_sizes": F.CHAR_SIZES, "encoder": F.ENCODER_NAME, "fingerprint": fingerprint(),
-            "n_train": len(ex)}
+            "n_train": len(ex), "n_labelled": len(load_examples())}
     OUT.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(OUT, meta=json.dumps(meta), w_dense=model["w_dense"].astype(np.float16),
                         w_sparse=model["w_sparse"].astype(np.float16), bias=model["bias"],
@@ -193,8 +270,14 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cv", action="store_true", help="cross-validate and choose the cut-offs first")
     ap.add_argument("--no-save", action="store_true")
+    ap.add_argument("--validate", action="store_true", help="choose the cut-offs on validation round 2, then fit")
+    ap.add_argument("--round2", action="store_true", help="add train/round2/ and buried messages (an experiment)")
     args = ap.parse_args()
     cut = dict(CUTOFFS)
+    if args.round2:
+        global EXTRA
+        EXTRA = ROUND2_FILES
+        HYPER.update(ROUND2_HYPER)
     if args.cv:
         t = time.perf_counter()
         oof, y, groups = cross_validate(HYPER)
@@ -205,6 +288,9 @@ def main() -> None:
                                for g in sorted(set(groups)) if (m := np.array([x == g for x in groups])).any()},
                "seconds": round(time.perf_counter() - t, 1)}
         print(json.dumps(out, indent=1))
+    if args.validate:
+        cut, figures = validate(HYPER)  # and these are the cut-offs saved (copy them into CUTOFFS)
+        print(json.dumps({"chosen_cutoffs": cut, **figures}, indent=1))
     if not args.no_save:
         print(fit_and_save(HYPER, cut))
 

@@ -29,11 +29,36 @@ def test_shipped_weights_are_fresh_for_the_training_data():
     assert meta["n_train"] == len(load_examples())
 
 
+def test_validation_round_is_never_trained_on():
+    import yaml
+
+    from agent.core.resources import evals_dir
+
+    cases = yaml.safe_load((Path(evals_dir()) / "safety" / "validation.yaml").read_text(encoding="utf-8"))["cases"]
+    from agent.safety.training_data import ROUND2_FILES
+
+    seen = {e.text.strip().lower() for e in load_examples(extra=ROUND2_FILES)}
+    assert len(cases) >= 400 and not [c["id"] for c in cases if c["text"].strip().lower() in seen]
+
+
+def test_buried_crisis_messages_are_deterministic_and_keep_the_crisis_label():
+    from agent.safety.training_data import Example, buried
+
+    ex = [Example(f"ordinary work message number {i} about the rota", "ordinary", "en", "x") for i in range(10)]
+    ex += [Example("I want to end it all tonight", "crisis_self", "en", "y")]
+    a, b = buried(ex, 5, 5, seed=3), buried(ex, 5, 5, seed=3)
+    assert a == b and len(a) == 10
+    assert all("I want to end it all tonight" in e.text and e.label == "crisis_self" for e in a[:5])
+    assert all(e.label == "ordinary" and "end it all" not in e.text for e in a[5:])
+
+
 def test_training_data_never_includes_the_blind_set():
     from agent.evals.safety_blind import blind_path
 
+    from agent.safety.training_data import ROUND2_FILES
+
     blind = blind_path().read_text(encoding="utf-8")
-    assert all(e.text not in blind for e in load_examples() if len(e.text) > 40)
+    assert all(e.text not in blind for e in load_examples(extra=ROUND2_FILES) if len(e.text) > 40)
 
 
 def test_decide_orders_crisis_then_referral_then_check_in():

@@ -8,8 +8,14 @@ from pathlib import Path
 
 LABELS = ("crisis_self", "crisis_others", "harassment", "discrimination", "legal", "medical", "injection",
           "off_topic", "ordinary")
+CRISIS_LABELS = ("crisis_self", "crisis_others")
 LANGS = ("en", "es", "fr", "de", "pt", "nl", "pl", "hi")
 TRAIN_FILES = ("train/en_crisis.yaml", "train/en_other.yaml", "train/multi.yaml", "train/en_peers.yaml")
+# Written 2026-12-07 and measured, not yet trained on by the shipped weights (see train/round2/README.md): a model
+# fitted with them caught far more crisis messages but sent plain peer messages to the discrimination referral.
+ROUND2_FILES = ("train/round2/en_crisis2.yaml", "train/round2/en_referral2.yaml", "train/round2/multi2_a.yaml",
+                "train/round2/multi2_b.yaml", "train/round2/en_coaching_a.yaml", "train/round2/en_coaching_b.yaml",
+                "train/round2/multi_coaching.yaml")
 DEV_FILES = ("redteam.yaml", "ordinary.yaml")
 # Ordinary coaching talk ("I don't know. Fine. Busy."): without it the model read calm, unsure first-person
 # messages as crisis, since the safety files' ordinary class is mostly idioms and questions. Paths under evals/.
@@ -64,16 +70,16 @@ def _dev_label(expect: str, note: str) -> str:
     return expect
 
 
-def load_examples(evals_root: Path | None = None) -> list[Example]:
-    """Every training message, in file order (deterministic)."""
+def load_examples(evals_root: Path | None = None, extra: tuple[str, ...] = ()) -> list[Example]:
+    """Every training message, in file order (deterministic); `extra` adds files (ROUND2_FILES) to TRAIN_FILES."""
     import yaml
 
     root = safety_root(evals_root)
     out: list[Example] = []
-    for name in TRAIN_FILES:
+    for name in TRAIN_FILES + extra:
         for c in yaml.safe_load((root / name).read_text(encoding="utf-8"))["cases"]:
             lang = c.get("lang", "")
-            group = lang if name.endswith("multi.yaml") else Path(name).stem
+            group = lang if Path(name).stem.startswith("multi") else Path(name).stem
             out.append(Example(c["text"], c["label"], lang, group))
     for name in DEV_FILES:
         for c in yaml.safe_load((root / name).read_text(encoding="utf-8"))["cases"]:
@@ -96,3 +102,34 @@ def fingerprint(evals_root: Path | None = None) -> str:
         h.update(path.relative_to(root.parent).as_posix().encode())
         h.update(path.read_bytes())
     return h.hexdigest()
+
+
+def buried(examples: list[Example], n_crisis: int, n_ordinary: int, seed: int = 7) -> list[Example]:
+    """Long messages made from the training set itself: a short crisis message set among two ordinary ones of the
+    same language (the risk one sentence in a work update), and three ordinary ones together as the negatives.
+
+    Why: the classifier reads a message's mean vector, and a long work update dilutes one risky sentence; on
+    validation round 2, whole-message reading missed nearly every buried case. Deterministic for a seed."""
+    import random
+
+    rnd = random.Random(seed)
+    ordinary: dict[str, list[str]] = {}
+    for e in examples:
+        if e.label == "ordinary" and 4 <= len(e.text.split()) <= 60:
+            ordinary.setdefault(e.lang or "en", []).append(e.text)
+    crisis = [e for e in examples if e.label in CRISIS_LABELS and len(e.text.split()) <= 30]
+    if not crisis or len(ordinary.get("en", [])) < 3:
+        return []
+    out = []
+    for _ in range(n_crisis):
+        c = rnd.choice(crisis)
+        pool = ordinary.get(c.lang or "en") or ordinary["en"]
+        context = rnd.sample(pool, 2) if len(pool) >= 2 else rnd.sample(ordinary["en"], 2)
+        at = rnd.choice((1, 2))
+        out.append(Example(" ".join(context[:at] + [c.text] + context[at:]), c.label, c.lang, "buried"))
+    langs = sorted(ordinary) + ["en"] * 4  # most coaching talk is English
+    for _ in range(n_ordinary):
+        pool = ordinary[rnd.choice(langs)]
+        pool = pool if len(pool) >= 3 else ordinary["en"]
+        out.append(Example(" ".join(rnd.sample(pool, 3)), "ordinary", "", "buried"))
+    return out
