@@ -15,7 +15,7 @@ TRAIN_FILES = ("train/en_crisis.yaml", "train/en_other.yaml", "train/multi.yaml"
 # fitted with them caught far more crisis messages but sent plain peer messages to the discrimination referral.
 ROUND2_FILES = ("train/round2/en_crisis2.yaml", "train/round2/en_referral2.yaml", "train/round2/multi2_a.yaml",
                 "train/round2/multi2_b.yaml", "train/round2/en_coaching_a.yaml", "train/round2/en_coaching_b.yaml",
-                "train/round2/multi_coaching.yaml")
+                "train/round2/multi_coaching.yaml", "train/round2/en_lookalikes.yaml")
 DEV_FILES = ("redteam.yaml", "ordinary.yaml")
 # Ordinary coaching talk ("I don't know. Fine. Busy."): without it the model read calm, unsure first-person
 # messages as crisis, since the safety files' ordinary class is mostly idioms and questions. Paths under evals/.
