@@ -54,7 +54,6 @@ def test_buried_crisis_messages_are_deterministic_and_keep_the_crisis_label():
 
 def test_training_data_never_includes_the_blind_set():
     from agent.evals.safety_blind import blind_path
-
     from agent.safety.training_data import ROUND2_FILES
 
     blind = blind_path().read_text(encoding="utf-8")
