@@ -195,3 +195,11 @@ def test_an_introduction_is_not_given_back_as_a_clause():
     assert clauses("Hi, myself Karthik, I am working as delivery manager in Pune.") == [
         "I am working as delivery manager in Pune"]
     assert clauses("This is Priya, she leads QA.") == ["This is Priya, she leads QA"]  # someone else: kept
+
+
+@pytest.mark.parametrize("message", ["I will think about it over the weekend. It is too early to say what I do.",
+                                     "It takes me most of Friday and half my weekend."])
+def test_a_day_or_the_weekend_is_a_when_not_a_topic(message):
+    from agent.coach.topic import topic_of
+
+    assert topic_of(message) not in ("the weekend", "Friday", "your weekend", "half your weekend")

@@ -12,7 +12,8 @@ kind sort part side end start today tomorrow night morning afternoon evening min
 work question answer idea ideas honesty fact case problem issue situation everything something nothing one ones
 people person guy guys anyone someone everyone nobody other others home office place room desk front back top
 bottom head mind shoulder spot rest truth word words fault bit line hand hands eye eyes face feet foot heart half
-fine idiot mark area name names feeling feelings plate
+fine idiot mark area name names feeling feelings plate weekend weekends tonight monday tuesday wednesday thursday
+friday saturday sunday
 """.split())
 _ALSO_VERBS = frozenset("""trust ring work need want say know think run call look play make take go come get feel keep
 start show tell ask help turn move stand sit hold bring cost mean change""".split())
