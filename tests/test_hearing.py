@@ -195,6 +195,9 @@ def test_an_introduction_is_not_given_back_as_a_clause():
     assert clauses("Hi, myself Karthik, I am working as delivery manager in Pune.") == [
         "I am working as delivery manager in Pune"]
     assert clauses("This is Priya, she leads QA.") == ["This is Priya, she leads QA"]  # someone else: kept
+    assert clauses("Interesting, I did not think about it like this before.") == [
+        "I did not think about it like this before"]
+    assert clauses("Interesting point, she made it twice.") == ["Interesting point, she made it twice"]
 
 
 @pytest.mark.parametrize("message", ["I will think about it over the weekend. It is too early to say what I do.",

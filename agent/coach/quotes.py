@@ -53,6 +53,7 @@ _FILLERS = (  # longest first, so "so far" is taken whole before "so"
     r"i\s+suppose", r"i\s+mean", r"you\s+know", r"honestly", r"basically", r"actually", r"recently",
     r"yesterday", r"today", r"lately", r"really", r"again", r"still", r"also", r"well", r"just", r"like",
     r"hello", r"okay", r"then", r"and", r"but", r"tbh", r"hey", r"now", r"or", r"so", r"um", r"uh", r"hi", r"ok",
+    r"interesting(?=,)", r"hm+(?=[,.!])",  # "Interesting, I did not think about it like this before"
 )
 _FILLER = re.compile(r"^(?:" + "|".join(_FILLERS) + r")\b[\s,]*", re.I)
 # "Hi, myself Karthik, I am working as ...": an introduction, not something to give back ("yourself Karthik").
