@@ -181,9 +181,9 @@ def choose_cutoffs(oof: np.ndarray, y: np.ndarray, max_false_alarm: float = 0.05
     return {k: round(v, 3) for k, v in best.items()}
 
 
-def training_set(hyper: dict[str, float]) -> list[Example]:
-    """The labelled messages plus the buried-crisis long messages built from them (see training_data.buried)."""
-    ex = load_examples()
+def training_set(hyper: dict[str, float], ex: list[Example] | None = None) -> list[Example]:
+    """The labelled messages (`ex`, else all) plus the buried-crisis long messages built from them."""
+    ex = load_examples() if ex is None else ex
     return ex + buried(ex, int(hyper["buried_crisis"]), int(hyper["buried_ordinary"]))
 
 
@@ -201,16 +201,14 @@ def validate(hyper: dict[str, float]) -> tuple[dict[str, float], dict[str, objec
     labelled = load_examples()
     rest = [e for e in labelled if e.group != "coaching"]
     coaching = [e.text for e in labelled if e.group == "coaching"]
-    pc = _fit_predict(rest + buried(rest, int(hyper["buried_crisis"]), int(hyper["buried_ordinary"])), coaching,
-                      hyper)
+    pc = _fit_predict(training_set(hyper, rest), coaching, hyper)
     ordinary = np.full(len(coaching), LABELS.index("ordinary"))
     cut = choose_on_validation(p, vy, pc)
     by_lang = {lang: report(vy[m], decide(p[m], cut))["crisis_strict"]
                for lang in LANGS if (m := np.array([c.get("lang") == lang for c in cases])).any()}
     return cut, {"validation": report(vy, decide(p, cut)), "crisis_strict_by_lang": by_lang,
                  "coaching_turns_out_of_fold": report(ordinary, decide(pc, cut)),
-                 "validation_at_previous_cutoffs": report(vy, decide(p, {"crisis": 0.9, "check_in": 0.8,
-                                                                           "refer": 0.65}))}
+                 "validation_at_shipped_cutoffs": report(vy, decide(p, CUTOFFS))}
 
 
 def _fit_predict(train: list[Example], texts: list[str], hyper: dict[str, float]) -> np.ndarray:
@@ -253,7 +251,7 @@ def fit_and_save(hyper: dict[str, float], cut: dict[str, float]) -> Path:
     lang = fit_lang(dense[known], ylang[known], hyper)
     meta = {"labels": LABELS, "langs": LANGS, "hyper": hyper, "cutoffs": cut, "hash_bits": F.HASH_BITS,
             "char_sizes": F.CHAR_SIZES, "encoder": F.ENCODER_NAME, "fingerprint": fingerprint(),
-            "n_train": len(ex), "n_labelled": len(load_examples())}
+            "n_train": len(ex), "n_labelled": sum(e.group != "buried" for e in ex)}
     OUT.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(OUT, meta=json.dumps(meta), w_dense=model["w_dense"].astype(np.float16),
                         w_sparse=model["w_sparse"].astype(np.float16), bias=model["bias"],

@@ -105,10 +105,9 @@ def extract_commitment(message: str) -> Commitment | None:
     found = [(m, False) for m in COMMIT.finditer(text)] + [(m, True) for m in WOULD.finditer(text)]
     for m, conditional in sorted(found, key=lambda mc: mc[0].start()):
         what = _NEXT_CLAUSE.split(m.group("what"), maxsplit=1)[0]
-        framed = _PREDICTION.match(re.split(r"(?<=[.!?])\s+", text[:m.start()])[-1])
-        if framed and not DEADLINE.search(what) or _HABIT.search(what):
-            continue
         deadline = DEADLINE.search(what)
+        if _PREDICTION.match(_sentence_to(text, m.start())) and not deadline or _HABIT.search(what):
+            continue
         if conditional and not deadline:
             continue  # "I'd ask for help" muses; "I'd ask Priya on Monday" plans
         if deadline:
@@ -120,7 +119,7 @@ def extract_commitment(message: str) -> Commitment | None:
         return None
     what, by_when, at = next((p for p in plans if p[1]), plans[0])
     if not by_when:
-        sentence = re.split(r"(?<=[.!?])\s+", text[:at])[-1] + text[at:]
+        sentence = _sentence_to(text, at) + text[at:]
         found = DEADLINE.search(sentence) or DEADLINE.search(text)
         by_when = " ".join(found.group(0).split()) if found else ""
     measure_m = MEASURE.search(text)
@@ -129,6 +128,11 @@ def extract_commitment(message: str) -> Commitment | None:
     if before and (not measure or _SELF_MEASURE.match(measure)):
         measure = _tidy(before.group("m"))  # "if he agrees to a catch-up, I'll know it's working": the if is the sign
     return Commitment(what=what, by_when=by_when, measure=measure)
+
+
+def _sentence_to(text: str, at: int) -> str:
+    """The start of the sentence that position `at` is in, up to `at`."""
+    return re.split(r"(?<=[.!?])\s+", text[:at])[-1]
 
 
 def _tidy(text: str) -> str:
@@ -143,11 +147,14 @@ def measure_is_when(message: str) -> bool:
     return bool(m) and not re.match(r"(?i)(?:success|the\s+sign)", m.group(0))
 
 
-def signalled_phase(message: str) -> int:
-    """The furthest GROW phase the message's own words point to, or -1."""
+def signalled_phase(message: str, planned: bool | None = None) -> int:
+    """The furthest GROW phase the message's own words point to, or -1; `planned`: whether the message states a
+    commitment, when the caller has already extracted it."""
     text = message.replace("’", "'")
     found = [i for i, pattern in _SIGNALS.items() if pattern.search(text)]
-    if 3 in found and extract_commitment(text) is None:
+    if planned is None:
+        planned = 3 in found and extract_commitment(text) is not None
+    if 3 in found and not planned:
         found.remove(3)  # "As head of department I will sit in meetings": a prediction points to no plan
     return max(found) if found else -1
 
@@ -174,7 +181,7 @@ def next_phase(prev: Phase, message: str, *, run: int, commitment: Commitment | 
         return "will" if commitment else "goal"
     i = ORDER.index(prev)
     target = i
-    signal = signalled_phase(message)
+    signal = signalled_phase(message, planned=commitment is not None)
     if commitment:
         target = 3
     elif signal > i:

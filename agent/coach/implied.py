@@ -77,13 +77,12 @@ def unlicensed(text: str, client_text: str, *, frame_ok: bool = True) -> list[st
 
     frame_ok=False is for a value or feeling the coach attributes ("doing right by people matters to you"): the
     frame's "right" licenses "that's right", not a value the client never voiced."""
-    from agent.coach.nlp import content_lemmas, parse
+    from agent.coach.nlp import content_lemmas, content_tokens
 
     if frame_ok:
         ok = allowed(client_text)
         return [w for w in content_lemmas(text) if w not in ok]
     ok = _theirs(client_text) | _LIGHT
     # The word as they said it counts too: "scared" alone lemmatises to "scar", in their sentence to "scared".
-    return [t.lemma_.lower() for t in parse(text) if t.is_alpha and not t.is_stop and len(t) > 1
-            and t.lemma_.lower() not in ok and t.lower_ not in ok]
+    return [t.lemma_.lower() for t in content_tokens(text) if t.lemma_.lower() not in ok and t.lower_ not in ok]
 

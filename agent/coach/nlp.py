@@ -47,9 +47,14 @@ def parse(text: str) -> Any:
     return nlp()(text)
 
 
+def content_tokens(text: str) -> list[Any]:
+    """The content words' tokens (no stop words, punctuation or numbers)."""
+    return [t for t in parse(text) if t.is_alpha and not t.is_stop and len(t) > 1]
+
+
 def content_lemmas(text: str) -> list[str]:
     """Lower-case lemmas of the content words (no stop words, punctuation or numbers)."""
-    return [t.lemma_.lower() for t in parse(text) if t.is_alpha and not t.is_stop and len(t) > 1]
+    return [t.lemma_.lower() for t in content_tokens(text)]
 
 
 def cuts_clause(doc: Any, start: int, end: int) -> bool:
