@@ -23,25 +23,22 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from agent.safety import features as F  # noqa: E402
-from agent.safety.training_data import LABELS, LANGS, ROUND2_FILES, Example, buried, fingerprint  # noqa: E402
+from agent.safety.grounds import names_ground  # noqa: E402
+from agent.safety.training_data import LABELS, LANGS, Example, buried, fingerprint  # noqa: E402
 from agent.safety.training_data import load_examples as _load  # noqa: E402
 
 OUT = ROOT / "agent" / "safety" / "data" / "safety_classifier.npz"
+# buried: 1,500 crisis and 1,500 ordinary long messages built from the set (the risk one sentence in a work update)
 HYPER = {"dense_scale": 8.0, "word_scale": 1.0, "char_scale": 1.0, "l2": 1e-4, "steps": 300, "lr": 0.05,
-         "balance": 0.5, "buried_crisis": 0, "buried_ordinary": 0}
-# --round2 (an experiment, not the shipped weights): the round-2 files plus 1,500 + 1,500 buried messages
-ROUND2_HYPER = {"buried_crisis": 1500, "buried_ordinary": 1500}
+         "balance": 0.5, "buried_crisis": 1500, "buried_ordinary": 1500}
 VALIDATION = ROOT / "evals" / "safety" / "validation.yaml"
-# Decision cut-offs. crisis and refer: what --cv chose (grouped folds, <= 5% false alarms). check_in: --cv chose
-# 0.63, which asked "are you thinking of harming yourself?" on ordinary coaching lines such as "Right now I answer
-# everything myself." (tests/test_pipeline.py), so it was raised by hand to 0.8 before the blind set was measured.
-# --validate chooses them on validation round 2 instead (see choose_on_validation).
-CUTOFFS = {"crisis": 0.9, "check_in": 0.8, "refer": 0.65}
-EXTRA: tuple[str, ...] = ()  # --round2 sets ROUND2_FILES
+# Decision cut-offs: what --validate chose on validation round 2 and the coaching turns read out of fold (the
+# first weights' 0.9 / 0.8 / 0.65 came from --cv, check_in raised by hand). The blind set never chooses them.
+CUTOFFS = {"crisis": 0.9, "check_in": 0.7, "refer": 0.5}
 
 
 def load_examples() -> list[Example]:
-    return _load(extra=EXTRA)
+    return _load()
 
 
 EMB_CACHE = Path("/tmp/safety_e5_cache.npz")
@@ -160,7 +157,7 @@ def cross_validate(hyper: dict[str, float]) -> tuple[np.ndarray, np.ndarray, lis
     for g in sorted(set(groups)):
         test = np.array([x == g for x in groups])
         model = fit(dense[~test], sp[~test], y[~test], hyper)
-        oof[test] = predict(model, dense[test], sp[test])
+        oof[test] = grounded(predict(model, dense[test], sp[test]), [t for t, h in zip(texts, test) if h])
     return oof, y, groups
 
 
@@ -212,10 +209,19 @@ def validate(hyper: dict[str, float]) -> tuple[dict[str, float], dict[str, objec
 
 
 def _fit_predict(train: list[Example], texts: list[str], hyper: dict[str, float]) -> np.ndarray:
+    """Probabilities for `texts` from a model fitted on `train`, gated as the detector gates them."""
     y = np.array([LABELS.index(e.label) for e in train])
     dense, sp = features([e.text for e in train] + texts, hyper)
     n = len(train)
-    return predict(fit(dense[:n], sp[:n], y, hyper), dense[n:], sp[n:])
+    return grounded(predict(fit(dense[:n], sp[:n], y, hyper), dense[n:], sp[n:]), texts)
+
+
+def grounded(p: np.ndarray, texts: list[str]) -> np.ndarray:
+    """No discrimination reading for a message that names no protected ground (what Detector.predict does)."""
+    keep = np.array([names_ground(t) for t in texts])
+    out = p.copy()
+    out[~keep, LABELS.index("discrimination")] = 0.0
+    return out
 
 
 def choose_on_validation(p: np.ndarray, y: np.ndarray, pc: np.ndarray) -> dict[str, float]:
@@ -239,7 +245,7 @@ def choose_on_validation(p: np.ndarray, y: np.ndarray, pc: np.ndarray) -> dict[s
     return {k: round(v, 3) for k, v in best.items()}
 
 
-def fit_and_save(hyper: dict[str, float], cut: dict[str, float]) -> Path:
+def fit_and_save(hyper: dict[str, float], cut: dict[str, float], out: Path = OUT) -> Path:
     ex = training_set(hyper)
     texts = [e.text for e in ex]
     y = np.array([LABELS.index(e.label) for e in ex])
@@ -252,11 +258,11 @@ def fit_and_save(hyper: dict[str, float], cut: dict[str, float]) -> Path:
     meta = {"labels": LABELS, "langs": LANGS, "hyper": hyper, "cutoffs": cut, "hash_bits": F.HASH_BITS,
             "char_sizes": F.CHAR_SIZES, "encoder": F.ENCODER_NAME, "fingerprint": fingerprint(),
             "n_train": len(ex), "n_labelled": sum(e.group != "buried" for e in ex)}
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(OUT, meta=json.dumps(meta), w_dense=model["w_dense"].astype(np.float16),
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(out, meta=json.dumps(meta), w_dense=model["w_dense"].astype(np.float16),
                         w_sparse=model["w_sparse"].astype(np.float16), bias=model["bias"],
                         buckets=model["buckets"], lang_w=lang["w_dense"].astype(np.float16), lang_b=lang["bias"])
-    return OUT
+    return out
 
 
 def fit_lang(dense: np.ndarray, y: np.ndarray, hyper: dict[str, float]) -> dict[str, np.ndarray]:
@@ -269,13 +275,9 @@ def main() -> None:
     ap.add_argument("--cv", action="store_true", help="cross-validate and choose the cut-offs first")
     ap.add_argument("--no-save", action="store_true")
     ap.add_argument("--validate", action="store_true", help="choose the cut-offs on validation round 2, then fit")
-    ap.add_argument("--round2", action="store_true", help="add train/round2/ and buried messages (an experiment)")
+    ap.add_argument("--out", type=Path, default=OUT, help="where to write the weights")
     args = ap.parse_args()
     cut = dict(CUTOFFS)
-    if args.round2:
-        global EXTRA
-        EXTRA = ROUND2_FILES
-        HYPER.update(ROUND2_HYPER)
     if args.cv:
         t = time.perf_counter()
         oof, y, groups = cross_validate(HYPER)
@@ -290,7 +292,7 @@ def main() -> None:
         cut, figures = validate(HYPER)  # and these are the cut-offs saved (copy them into CUTOFFS)
         print(json.dumps({"chosen_cutoffs": cut, **figures}, indent=1))
     if not args.no_save:
-        print(fit_and_save(HYPER, cut))
+        print(fit_and_save(HYPER, cut, args.out))
 
 
 if __name__ == "__main__":

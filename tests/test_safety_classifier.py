@@ -26,7 +26,7 @@ def test_shipped_weights_are_fresh_for_the_training_data():
     with np.load(D.weights_path()) as z:
         meta = json.loads(str(z["meta"]))
     assert meta["fingerprint"] == fingerprint(), "training data changed: run scripts/train_safety_classifier.py"
-    assert meta["n_train"] == len(load_examples())
+    assert meta["n_labelled"] == len(load_examples())
 
 
 def test_validation_round_is_never_trained_on():
@@ -134,3 +134,39 @@ def test_the_encoders_openmp_threads_wait_passively_unless_the_user_chose(preset
                          cwd=Path(__file__).resolve().parent.parent)
     assert out.returncode == 0, out.stderr[-1500:]
     assert out.stdout.strip() == expected
+
+
+# Discrimination is unfair treatment because of a protected ground. A model trained on exclusion stories also
+# learns the exclusion alone: a round-2 fit sent this first message to the discrimination referral at 0.82.
+@pytest.mark.parametrize("message", [
+    "I was promoted to lead my old team and now they stopped asking me for help",
+    "My peers ignore my proposals in the leadership meeting.",
+    "Since the reorg I'm no longer invited to the planning sessions.",
+])
+def test_no_discrimination_referral_without_a_protected_ground(message):
+    from agent.safety.grounds import names_ground
+
+    assert not names_ground(message)
+    p = dict.fromkeys(LABELS, 0.0) | {"discrimination": 0.82, "ordinary": 0.18}
+    assert D.decide(D.grounded(p, message), {"crisis": 0.9, "check_in": 0.8, "refer": 0.5}) == "ordinary"
+    assert D.classify(message).label == "ordinary"
+
+
+@pytest.mark.parametrize("message", [
+    "Since I told my manager I'm pregnant I was taken off the launch.",
+    "My director says the team needs younger people and I'm 58.",
+    "I was refused time off for Eid while everyone got Christmas.",
+    "They said I could dial in because the venue has no step-free access for my wheelchair.",
+    "On m'a refusé la promotion parce que je porte le voile.",
+    "Seit ich schwanger bin, werde ich nicht mehr zu Kundenterminen mitgenommen.",
+    "Fui preterida e o diretor disse que uma mulher negra ia assustar os clientes.",
+    "Sinds ik zei dat ik zwanger ben wordt mijn contract niet verlengd.",
+    "Szefowa powiedziała, że ktoś z Ukrainy nie zrozumie polskich klientów.",
+    "desde que dije que estaba embarazada me han sacado de las reuniones",
+    "Mera naam sunke manager ne kaha 'tum log' aur chhutti reject kar di.",
+])
+def test_a_named_ground_keeps_the_discrimination_reading(message):
+    from agent.safety.grounds import names_ground
+
+    p = dict.fromkeys(LABELS, 0.0) | {"discrimination": 0.7, "ordinary": 0.3}
+    assert names_ground(message) and D.grounded(p, message) == p

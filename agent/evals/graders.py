@@ -150,6 +150,10 @@ _ADVICE = [re.compile(p) for p in (
     r"\bwhy\s+(?:don't|not)\s+you\b|^why\s+not\b|^(?:so,?\s+|and\s+)?have\s+you\s+tried\b",
     r"\b(?:it's|it\s+is)\s+(?:best|wise|important|essential|crucial|a\s+good\s+idea)\s+to\b",
     r"\b(?:a\s+good|one)\s+(?:idea|option|approach|step)\s+(?:is|would\s+be)\s+to\b",
+    # an idea credited to others is still advice: "Some managers in this spot find it helps to ..."
+    r"\b(?:some|many|most|other)\s+(?:\w+\s+)?(?:managers|leaders|people|teams|coaches)\s+(?:\w+\s+){0,4}?"
+    r"(?:find\s+it\s+helps?|find\s+that|have\s+found|tend\s+to|try)\b",
+    r"\bone\s+thing\s+(?:some\s+|many\s+|other\s+)?(?:managers|leaders|people)\s+(?:try|do)\b",
 )]
 _IMPERATIVES = frozenset("talk tell schedule send ask set start stop consider try make give have book write email call "
                          "delegate focus remember avoid don't do go let be get keep speak meet bring share put take "
@@ -172,7 +176,8 @@ _ASKS_ADVICE = re.compile(
     r"(?:can|could|would)\s+you\s+(?:suggest|recommend|advise|give\s+me)|tell\s+me\s+what\s+to\s+do|"
     r"i(?:\s+need|\s+want|\s+would\s+like|'d\s+like|'d\s+love)\s+(?:some\s+)?(?:advice|ideas|suggestions|tips)|"
     r"just\s+tell\s+me|give\s+me\s+(?:\w+\s+)?(?:options|ideas)|tell\s+me\s+(?:what\s+is\s+)?the\s+best\s+way|"
-    r"would\s+that\s+(?:sound|work|land|come\s+across)")
+    r"would\s+that\s+(?:sound|work|land|come\s+across)|"
+    r"how\s+do\s+(?:other|most|good|experienced)\s+(?:managers|leaders|people)|what\s+do\s+other\s+(?:managers|leaders)")
 _OFFERS = re.compile(r"(?:would\s+you\s+like|do\s+you\s+want|may\s+i|can\s+i|could\s+i|shall\s+i)\s+(?:me\s+to\s+)?"
                      r"(?:offer|share|suggest|give)|\b(?:an?\s+)?(?:idea|suggestion|thought|option)s?\s*\?|"
                      r"\bi\s+(?:can|could)\s+(?:offer|share|suggest)\b.*\bif\b")

@@ -84,7 +84,14 @@ class Detector:
         """The class probabilities and decision for one message."""
         probs, langs = self.scores([text])
         p = {name: float(v) for name, v in zip(self.labels, probs[0])}
-        return Prediction(p, decide(p, self.cutoffs), self.langs[int(langs[0].argmax())])
+        return Prediction(p, decide(grounded(p, text), self.cutoffs), self.langs[int(langs[0].argmax())])
+
+
+def grounded(p: dict[str, float], text: str) -> dict[str, float]:
+    """`p` with no discrimination reading unless the message names a protected ground (agent/safety/grounds.py)."""
+    from agent.safety.grounds import names_ground
+
+    return p if p.get("discrimination", 0.0) == 0.0 or names_ground(text) else {**p, "discrimination": 0.0}
 
 
 def decide(p: dict[str, float], cut: dict[str, float]) -> str:

@@ -10,12 +10,12 @@ LABELS = ("crisis_self", "crisis_others", "harassment", "discrimination", "legal
           "off_topic", "ordinary")
 CRISIS_LABELS = ("crisis_self", "crisis_others")
 LANGS = ("en", "es", "fr", "de", "pt", "nl", "pl", "hi")
-TRAIN_FILES = ("train/en_crisis.yaml", "train/en_other.yaml", "train/multi.yaml", "train/en_peers.yaml")
-# Written 2026-12-07 and measured, not yet trained on by the shipped weights (see train/round2/README.md): a model
-# fitted with them caught far more crisis messages but sent plain peer messages to the discrimination referral.
+# Round 2 (train/round2/README.md) caught far more crisis messages on validation round 2, but alone it sent plain
+# peer messages to the discrimination referral; the protected-ground gate (agent/safety/grounds.py) closed that.
 ROUND2_FILES = ("train/round2/en_crisis2.yaml", "train/round2/en_referral2.yaml", "train/round2/multi2_a.yaml",
                 "train/round2/multi2_b.yaml", "train/round2/en_coaching_a.yaml", "train/round2/en_coaching_b.yaml",
                 "train/round2/multi_coaching.yaml", "train/round2/en_lookalikes.yaml")
+TRAIN_FILES = ("train/en_crisis.yaml", "train/en_other.yaml", "train/multi.yaml", "train/en_peers.yaml", *ROUND2_FILES)
 DEV_FILES = ("redteam.yaml", "ordinary.yaml")
 # Ordinary coaching talk ("I don't know. Fine. Busy."): without it the model read calm, unsure first-person
 # messages as crisis, since the safety files' ordinary class is mostly idioms and questions. Paths under evals/.
@@ -71,7 +71,7 @@ def _dev_label(expect: str, note: str) -> str:
 
 
 def load_examples(evals_root: Path | None = None, extra: tuple[str, ...] = ()) -> list[Example]:
-    """Every training message, in file order (deterministic); `extra` adds files (ROUND2_FILES) to TRAIN_FILES."""
+    """Every training message, in file order (deterministic); `extra` adds files (an experiment) to TRAIN_FILES."""
     import yaml
 
     root = safety_root(evals_root)
