@@ -151,15 +151,21 @@ def test_every_coaching_reply_cites_a_passage_it_was_given():
     assert "[1]" in out.reply and "“" not in out.reply  # cited, not quoted at length
 
 
-def test_an_idea_is_offered_lightly_when_they_are_stuck_and_cited():
+def test_stuck_but_not_asking_gets_an_offer_not_an_idea_and_a_yes_gets_the_idea():
+    from agent.coach.grow import gives_permission
+    from agent.evals.graders import advice_in, asked_for_advice
+
     message = ("I want my peer in finance to trust me, but she never replies to my requests and I honestly "
                "don't know how to get her attention without pushing harder on my own priorities.")
     out = respond(message, PEER_NOTES, turn_index=3, phase="options", peer="your peer in finance")
-    invite = r"(?:Some managers in this spot find it helps|One thing some leaders try here is) to [^.]+ \[1\]\."
-    assert re.search(invite, out.reply), out.reply
-    assert out.questions[0] in {"How does that land for you?", "What do you make of that?",
-                                "How might that fit your situation?", "What would that look like for you?"}
-    assert out.cited_ids and "One of your notes" not in out.reply
+    # An idea credited to "some managers" is still advice nobody asked for; the offer is made, the idea held back.
+    assert "If it would help, I can share an idea from your notes" in out.reply, out.reply
+    assert not advice_in(out.reply) and "Some managers" not in out.reply and len(out.questions) == 1
+    assert gives_permission("Yes please, go ahead.", out.reply) and asked_for_advice("Yes please.", out.reply)
+    again = respond("Yes please, go ahead.", PEER_NOTES, turn_index=4, phase="options", advice_permitted=True,
+                    peer="your peer in finance")
+    assert re.search(r"(?:one option is to|here's one option:) [^.]+ \[1\]\.", again.reply), again.reply
+    assert again.cited_ids and again.questions
 
 
 def test_no_idea_is_pressed_while_they_are_still_describing_reality():

@@ -328,3 +328,17 @@ def test_judge_prompt_is_valid_data_and_renders_both_variables():
     spec = load_prompt("judge")
     system, user = spec.render(transcript="PERSON: hi", passages="(none)")
     assert "non_leading" in system.content and "PERSON: hi" in user.content and "(none)" in user.content
+
+
+@pytest.mark.parametrize("reply", [
+    "You're not sure yet. Some managers in this spot find it helps to map each peer [2]. How does that land for you?",
+    "That's okay. One thing some leaders try here is to ask a peer for feedback [1]. What do you make of that?",
+    "Many new managers have found that a weekly one-to-one settles this. What would that look like for you?",
+])
+def test_an_idea_credited_to_other_managers_is_still_advice(reply):
+    from agent.evals.graders import advice_in, is_reflection
+
+    assert advice_in(reply)
+    assert not is_reflection("If it would help, I can share an idea from your notes after this.")
+    assert not advice_in("You're not sure yet. If it would help, I can share an idea from your notes after this. "
+                         "What do you already know about your peers?")

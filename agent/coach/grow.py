@@ -94,7 +94,8 @@ def wants_advice(message: str) -> bool:
 
 def gives_permission(message: str, last_coach_reply: str) -> bool:
     """A 'yes' right after the coach offered to share an idea."""
-    offered = "if you'd find that useful" in last_coach_reply or "if it would help" in last_coach_reply
+    low = last_coach_reply.lower()
+    offered = "if you'd find that useful" in low or "if it would help" in low
     return offered and bool(YES.search(message))
 
 

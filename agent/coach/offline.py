@@ -30,7 +30,7 @@ from agent.core.types import Commitment, Opener, Phase
 
 TALK_SHARE = 0.8  # the reply aims at no more words than this share of the message: they talk, the coach listens
 MIN_REPLY = 18
-_OFFERED = re.compile(r"\b(?:some managers in this spot|some leaders try here|one option is to|here's one option)\b",
+_OFFERED = re.compile(r"\b(?:some managers in this spot|some leaders try here|one option is to|here's one option|if it would help, i can share)\b",
                       re.I)
 _OPENERS_NOTE = "three openers"
 _HOW_TO_START = re.compile(r"\b(?:how\s+(?:do|should|can)\s+i\s+(?:start|open|approach|raise|begin|talk)|"
@@ -120,7 +120,10 @@ class _Turn:
             question = self._open_commitment(inp.open_commitment)
         openers = self._openers(sit, peer, parts)
         if question is None and offer is not None:
-            question = self._place_offer(offer, advice, parts)
+            if advice or ASKS_HOW.search(self.message):
+                question = self._place_offer(offer, advice, parts)
+            else:  # unasked, an idea is advice however lightly put: ask first, and a yes makes it asked
+                parts.append(bank.template("permission"))
         marker = ""
         if question is None:
             if advice:

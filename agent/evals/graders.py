@@ -67,7 +67,7 @@ _SELF_TALK = re.compile(r"^(?:i|i'm|i've|i'd|i'll|let's|let\s+me|here|thanks|tha
 # The coach's own stance ("Okay, I'm with you.", "You're right to pull me back."): heard, but nothing of theirs
 # given back, so not a reflection (MITI counts only statements that capture the client's meaning).
 _STANCE = re.compile(r"^(?:okay,?\s+i'm\s+with\s+you|got\s+it|fair\s+point|you're\s+right\s+to\s+pull\s+me|"
-                     r"that's\s+okay:\s+not\s+knowing|fair\s+enough;\s+let's)\b")
+                     r"that's\s+okay:\s+not\s+knowing|fair\s+enough;\s+let's|if\s+it\s+would\s+help,\s+i\s+can\s+share)\b")
 _CITED = re.compile(r"\[\d+\]")  # a cited sentence gives back a source, not the client
 
 _FEELINGS = ("afraid angry annoy anxious apprehensive ashamed betray bitter burn conflicted confus crush deflat "
@@ -180,7 +180,8 @@ _ASKS_ADVICE = re.compile(
     r"how\s+do\s+(?:other|most|good|experienced)\s+(?:managers|leaders|people)|what\s+do\s+other\s+(?:managers|leaders)")
 _OFFERS = re.compile(r"(?:would\s+you\s+like|do\s+you\s+want|may\s+i|can\s+i|could\s+i|shall\s+i)\s+(?:me\s+to\s+)?"
                      r"(?:offer|share|suggest|give)|\b(?:an?\s+)?(?:idea|suggestion|thought|option)s?\s*\?|"
-                     r"\bi\s+(?:can|could)\s+(?:offer|share|suggest)\b.*\bif\b")
+                     r"\bi\s+(?:can|could)\s+(?:offer|share|suggest)\b.*\bif\b|"
+                     r"\bif\s+(?:it\s+would\s+help|you'd\s+find\s+it\s+useful),?\s+i\s+(?:can|could)\s+(?:offer|share|suggest)\b")
 _YES = re.compile(r"^\W*(?:yes|yeah|yep|sure|please|go\s+ahead|ok|okay|that\s+would\s+help|i'd\s+like\s+that)\b")
 
 
