@@ -30,8 +30,8 @@ from agent.core.types import Commitment, Opener, Phase
 
 TALK_SHARE = 0.8  # the reply aims at no more words than this share of the message: they talk, the coach listens
 MIN_REPLY = 18
-_OFFERED = re.compile(r"\b(?:some managers in this spot|some leaders try here|one option is to|here's one option|if it would help, i can share)\b",
-                      re.I)
+_OFFERED = re.compile(r"\b(?:some managers in this spot|some leaders try here|one option is to|here's one option|"
+                      r"if it would help, i can share)\b", re.I)
 _OPENERS_NOTE = "three openers"
 _HOW_TO_START = re.compile(r"\b(?:how\s+(?:do|should|can)\s+i\s+(?:start|open|approach|raise|begin|talk)|"
                            r"what\s+(?:do|should|could)\s+i\s+say)\b", re.I)

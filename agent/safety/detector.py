@@ -84,14 +84,19 @@ class Detector:
         """The class probabilities and decision for one message."""
         probs, langs = self.scores([text])
         p = {name: float(v) for name, v in zip(self.labels, probs[0])}
-        return Prediction(p, decide(grounded(p, text), self.cutoffs), self.langs[int(langs[0].argmax())])
+        gated = grounded(p, text, self.cutoffs["refer"])
+        return Prediction(p, decide(gated, self.cutoffs), self.langs[int(langs[0].argmax())])
 
 
-def grounded(p: dict[str, float], text: str) -> dict[str, float]:
-    """`p` with no discrimination reading unless the message names a protected ground (agent/safety/grounds.py)."""
+def grounded(p: dict[str, float], text: str, below: float = 0.0) -> dict[str, float]:
+    """`p` with no discrimination reading unless the message names a protected ground (agent/safety/grounds.py).
+
+    A reading under `below` (the referral cut-off) cannot refer anyway, so the lexicon is not consulted for it."""
+    if p.get("discrimination", 0.0) < below or p.get("discrimination", 0.0) == 0.0:
+        return p
     from agent.safety.grounds import names_ground
 
-    return p if p.get("discrimination", 0.0) == 0.0 or names_ground(text) else {**p, "discrimination": 0.0}
+    return p if names_ground(text) else {**p, "discrimination": 0.0}
 
 
 def decide(p: dict[str, float], cut: dict[str, float]) -> str:
