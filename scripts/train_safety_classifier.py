@@ -24,8 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from agent.safety import features as F  # noqa: E402
 from agent.safety.grounds import names_ground  # noqa: E402
-from agent.safety.training_data import LABELS, LANGS, Example, buried, fingerprint  # noqa: E402
-from agent.safety.training_data import load_examples as _load  # noqa: E402
+from agent.safety.training_data import LABELS, LANGS, Example, buried, fingerprint, load_examples  # noqa: E402
 
 OUT = ROOT / "agent" / "safety" / "data" / "safety_classifier.npz"
 # buried: 1,500 crisis and 1,500 ordinary long messages built from the set (the risk one sentence in a work update)
@@ -35,10 +34,6 @@ VALIDATION = ROOT / "evals" / "safety" / "validation.yaml"
 # Decision cut-offs: what --validate chose on validation round 2 and the coaching turns read out of fold (the
 # first weights' 0.9 / 0.8 / 0.65 came from --cv, check_in raised by hand). The blind set never chooses them.
 CUTOFFS = {"crisis": 0.9, "check_in": 0.7, "refer": 0.5}
-
-
-def load_examples() -> list[Example]:
-    return _load()
 
 
 EMB_CACHE = Path("/tmp/safety_e5_cache.npz")

@@ -35,9 +35,7 @@ def test_validation_round_is_never_trained_on():
     from agent.core.resources import evals_dir
 
     cases = yaml.safe_load((Path(evals_dir()) / "safety" / "validation.yaml").read_text(encoding="utf-8"))["cases"]
-    from agent.safety.training_data import ROUND2_FILES
-
-    seen = {e.text.strip().lower() for e in load_examples(extra=ROUND2_FILES)}
+    seen = {e.text.strip().lower() for e in load_examples()}
     assert len(cases) >= 400 and not [c["id"] for c in cases if c["text"].strip().lower() in seen]
 
 
@@ -54,10 +52,9 @@ def test_buried_crisis_messages_are_deterministic_and_keep_the_crisis_label():
 
 def test_training_data_never_includes_the_blind_set():
     from agent.evals.safety_blind import blind_path
-    from agent.safety.training_data import ROUND2_FILES
 
     blind = blind_path().read_text(encoding="utf-8")
-    assert all(e.text not in blind for e in load_examples(extra=ROUND2_FILES) if len(e.text) > 40)
+    assert all(e.text not in blind for e in load_examples() if len(e.text) > 40)
 
 
 def test_decide_orders_crisis_then_referral_then_check_in():

@@ -92,7 +92,8 @@ def grounded(p: dict[str, float], text: str, below: float = 0.0) -> dict[str, fl
     """`p` with no discrimination reading unless the message names a protected ground (agent/safety/grounds.py).
 
     A reading under `below` (the referral cut-off) cannot refer anyway, so the lexicon is not consulted for it."""
-    if p.get("discrimination", 0.0) < below or p.get("discrimination", 0.0) == 0.0:
+    reading = p.get("discrimination", 0.0)
+    if reading == 0.0 or reading < below:
         return p
     from agent.safety.grounds import names_ground
 

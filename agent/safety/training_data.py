@@ -70,13 +70,13 @@ def _dev_label(expect: str, note: str) -> str:
     return expect
 
 
-def load_examples(evals_root: Path | None = None, extra: tuple[str, ...] = ()) -> list[Example]:
-    """Every training message, in file order (deterministic); `extra` adds files (an experiment) to TRAIN_FILES."""
+def load_examples(evals_root: Path | None = None) -> list[Example]:
+    """Every training message, in file order (deterministic)."""
     import yaml
 
     root = safety_root(evals_root)
     out: list[Example] = []
-    for name in TRAIN_FILES + extra:
+    for name in TRAIN_FILES:
         for c in yaml.safe_load((root / name).read_text(encoding="utf-8"))["cases"]:
             lang = c.get("lang", "")
             group = lang if Path(name).stem.startswith("multi") else Path(name).stem
