@@ -21,14 +21,13 @@ ROOT = Path(__file__).resolve().parent.parent
 # (typer, weasel, click, rich, httpx) is: agent.coach.nlp imports spacy without it.
 HEAVY = ("chromadb", "langchain", "langchain_core", "bm25s", "scipy", "streamlit", "tiktoken", "torch", "typer",
          "weasel", "click", "rich", "httpx")
+# An exit handler, not a finally: an answered ask leaves by os._exit, after running the exit handlers.
 PROBE = r"""
-import json, sys
+import atexit, json, sys
 sys.argv = ["coach", "ask", "--json", sys.argv[1]]
+atexit.register(lambda: sys.stderr.write("\nMODULES " + json.dumps(sorted({m.split(".")[0] for m in sys.modules}))))
 import agent.cli
-try:
-    agent.cli.main()
-finally:
-    sys.stderr.write("\nMODULES " + json.dumps(sorted({m.split(".")[0] for m in sys.modules})) + "\n")
+agent.cli.main()
 """
 
 
@@ -133,3 +132,47 @@ print(json.dumps([row(fast(text)) == row(ref(text)), fast.tokenizer.rules == ref
     same_tokens, same_rules, rules, same_pipes, tokens = json.loads(out.stdout)
     assert same_tokens and same_rules and same_pipes
     assert rules > 1000 and tokens > 1000  # the model's exceptions were loaded, and the text was long
+
+
+def _coach_env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COACH_")}
+    env.update(COACH_HOME=str(home), COACH_EMBEDDER="minilm", COACH_SERVE="0")
+    return env
+
+
+def test_an_answered_ask_that_skips_interpreter_shutdown_has_saved_its_turn(warm_home):
+    cmd = [sys.executable, "-c", "from agent.cli import main; main()", "ask", "--json"]
+    first = subprocess.run(cmd + ["My report keeps missing deadlines."], env=_coach_env(warm_home), cwd=ROOT,
+                           capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0 and not first.stderr.strip(), first.stderr[-2000:]
+    session = json.loads(first.stdout)["session"]
+    again = subprocess.run(cmd + ["--session", session, "She says the estimates were never hers."],
+                           env=_coach_env(warm_home), cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr[-2000:]
+    from agent.store.memory import open_store
+
+    store = open_store(load_settings(home=warm_home))
+    try:
+        assert [m.text for m in store.history(session) if m.role == "user"] == [
+            "My report keeps missing deadlines.", "She says the estimates were never hers."]
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("path", [[], ["--provider", "offline"]], ids=["fast path", "typer command"])
+def test_a_reader_that_leaves_mid_reply_gets_no_traceback_and_the_turn_is_still_saved(warm_home, path):
+    message = f"Nobody on my team speaks up in retros ({len(path)})."
+    proc = subprocess.Popen([sys.executable, "-c", "from agent.cli import main; main()", "ask", *path,
+                             message], env=_coach_env(warm_home), cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # before the coach has written a byte: its first write meets a closed pipe
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 120 and b"Traceback" not in err, err.decode()[-2000:]
+    from agent.store.memory import open_store
+
+    store = open_store(load_settings(home=warm_home))
+    try:
+        titles = [s.title for s in store.list_sessions()]
+    finally:
+        store.close()
+    assert message in titles

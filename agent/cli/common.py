@@ -19,7 +19,7 @@ def fail(message: str, code: int = 2) -> None:
 
 
 def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn expected failures into one-line errors and Ctrl-C into a quiet exit."""
+    """Turn expected failures into one-line errors, and Ctrl-C or a closed stdout into a quiet exit."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -30,6 +30,10 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
         except KeyboardInterrupt:
             typer.echo("", err=True)
             sys.exit(130)
+        except BrokenPipeError:
+            from agent.cli.render import reader_gone
+
+            reader_gone()
 
     return wrapper
 

@@ -33,6 +33,10 @@ def local_ask(message: str, session: str | None, as_json: bool) -> None:
     except CoachError as exc:
         sys.stderr.write(f"error: {exc}\n")
         raise SystemExit(2) from None
+    except BrokenPipeError:
+        from agent.cli.render import reader_gone
+
+        reader_gone()
     except KeyboardInterrupt:
         sys.stderr.write("\n")
         raise SystemExit(130) from None

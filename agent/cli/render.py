@@ -69,23 +69,51 @@ def show(turn: Any, as_json: bool) -> None:
     console.print(f"[dim]session {turn.session}[/dim]")
 
 
+def pipe_console() -> Any:
+    """A rich Console on stdout that raises BrokenPipeError when the reader has gone.
+
+    Why: rich's default exits at once with status 1, in the middle of a turn that then is never saved."""
+    from rich.console import Console
+
+    class PipeConsole(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError("stdout was closed")
+
+    return PipeConsole()
+
+
+def reader_gone() -> None:
+    """Exit quietly with Python's status for a closed stdout (`| head -1`), not with a traceback."""
+    import os
+
+    # The interpreter's final flush of stdout would fail again: stdout points at /dev/null from here on.
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    raise SystemExit(120)
+
+
 def stream_one(console: Any, coach: Any, session: str | None, message: str) -> Any:
     """Print the reply as it streams, then the extras; returns the CoachTurn."""
     from agent.core.types import CoachTurn
 
     shown = ""
     final = None
-    started = False
+    started = gone = False
     for piece in coach.stream_turn(session, message):
-        if not started:  # not before: a provider that fails to start must not leave "coach> " on stdout
-            console.print("[bold green]coach>[/bold green] ", end="")
-            started = True
-        if isinstance(piece, CoachTurn):
-            final = piece
-        else:
-            shown += piece
-            console.file.write(piece)
-            console.file.flush()
+        try:
+            if not started:  # not before: a provider that fails to start must not leave "coach> " on stdout
+                started = True
+                console.print("[bold green]coach>[/bold green] ", end="")
+            if isinstance(piece, CoachTurn):
+                final = piece
+            elif not gone:
+                shown += piece
+                console.file.write(piece)
+                console.file.flush()
+        except BrokenPipeError:
+            gone = True  # the reader left (`| head -1`): the turn still runs to its end, so it is saved
+    if gone:
+        raise BrokenPipeError("stdout closed while the reply streamed")
     console.print()
     if final is not None and " ".join(final.reply.split()) != " ".join(shown.split()):
         console.print(f"[yellow](revised)[/yellow] {final.reply}", highlight=False, markup=False)
@@ -98,8 +126,6 @@ def ask_once(coach: Any, session: str | None, message: str, as_json: bool) -> No
     if as_json:
         sys.stdout.write(coach.turn(session, message).model_dump_json(indent=2) + "\n")
         return
-    from rich.console import Console
-
-    console = Console()
+    console = pipe_console()
     turn = stream_one(console, coach, session, message)
     console.print(f"[dim]session {turn.session}[/dim]")
