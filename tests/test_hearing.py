@@ -206,3 +206,24 @@ def test_a_day_or_the_weekend_is_a_when_not_a_topic(message):
     from agent.coach.topic import topic_of
 
     assert topic_of(message) not in ("the weekend", "Friday", "your weekend", "half your weekend")
+
+
+@pytest.mark.parametrize("clause, fronted", [
+    ("Ramesh I am hardly talking", True),
+    ("Priya I trust completely", True),
+    ("Monday I am off", False),
+    ("Ramesh and I had one issue", False),
+    ("I am hardly talking to Ramesh", False),
+])
+def test_a_name_put_before_i_is_told_from_a_subject_and_a_day(clause, fronted):
+    from agent.coach.nlp import fronted_name
+
+    assert fronted_name(clause) is fronted
+
+
+def test_a_name_put_before_i_is_not_given_back_as_if_spoken_to():
+    message = ("Three I am talking to daily only, for resource sharing and all. Ramesh I am hardly talking, and "
+               "Sneha is new. Ramesh and me had one issue last year when I took two of his developers.")
+    reply = respond(message).reply
+    assert "Ramesh you" not in reply and "Ramesh, you" not in reply
+    assert "Ramesh and you had one issue last year" in reply

@@ -234,6 +234,21 @@ def undislocated(clause: str) -> str:
         clause = rest
 
 
+def fronted_name(clause: str) -> bool:
+    """A name put before "I" with no comma ("Ramesh I am hardly talking"): given back as "Ramesh you are hardly
+    talking" it reads as speaking to Ramesh, so such a clause is not quoted (a day or month in front is fine)."""
+    doc = parse(clause)
+    names = 0
+    while names < len(doc) and doc[names].pos_ == "PROPN":
+        names += 1
+    return (0 < names < len(doc) and doc[names].lower_ in ("i", "we") and doc[names].dep_ == "nsubj"
+            and doc[names - 1].dep_ in ("npadvmod", "dobj", "dep", "compound", "nsubj")
+            and doc[0].lower_ not in _WHEN)
+
+
+_WHEN = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
+                   "february", "march", "april", "may", "june", "july", "august", "september", "october",
+                   "november", "december", "today", "tomorrow", "yesterday"})
 _BACK = frozenset({"he", "she", "it", "they", "him", "her", "them", "this", "that", "these", "those", "its", "his",
                    "their", "theirs", "hers"})
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from agent.coach.implied import repeats, says
 from agent.coach.lexicon import NOUNS, feeling_word, own_feeling
+from agent.coach.nlp import fronted_name
 from agent.coach.questions import QuestionBank, render
 from agent.coach.quotes import Phrase, clauses, is_intro, phrase_of, quoted_phrases
 from agent.coach.reading import GOAL, asks, goal_of, options_of, tension, their_question
@@ -70,7 +71,7 @@ def ranked_phrases(message: str, keywords: frozenset[str] = frozenset(), peer: s
         out.append(Phrase(text=q, subject="", rest=q))
     options = [c for c in clauses(message) if not asks(c) and not _SUBORDINATE.match(c)
                and not _TO_COACH.search(c) and not _UNSURE.match(c.strip())
-               and not (_ON_QUESTION.search(c) and len(c.split()) <= 7)]
+               and not (_ON_QUESTION.search(c) and len(c.split()) <= 7) and not fronted_name(c)]
     scored = [(p, _score(c, keywords, peer, p.words)) for c in options if (p := phrase_of(c, limit))]
     for phrase, _ in sorted(scored, key=lambda ps: -ps[1]):
         if all(phrase.rest.lower() not in p.rest.lower() for p in out):
