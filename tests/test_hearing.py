@@ -227,3 +227,78 @@ def test_a_name_put_before_i_is_not_given_back_as_if_spoken_to():
     reply = respond(message).reply
     assert "Ramesh you" not in reply and "Ramesh, you" not in reply
     assert "Ramesh and you had one issue last year" in reply
+
+
+COACH_PREP = ("I'm a leadership coach and I've got a session on Thursday with a client who's been passed over twice "
+              "for head of lab. She tells me what her director did wrong, in detail, and I reflect it back. It's "
+              "like she's waiting for him to finally recognise her.")
+
+
+def test_a_value_is_licensed_only_by_what_they_said_of_themselves():
+    from agent.coach.implied import unlicensed
+
+    assert unlicensed("being seen", COACH_PREP, frame_ok=False, own=True)  # her wish to be seen, not the coach's
+    assert not unlicensed("being seen", COACH_PREP, frame_ok=False)  # the old licence: any word, anyone's
+    mine = "I've been passed over twice and my director never recognises my work."
+    assert not unlicensed("being seen", mine, frame_ok=False, own=True)
+    wanted = "What I want is for her to feel respected, even though the decision isn't mine."
+    assert not unlicensed("her feeling respected", wanted, frame_ok=False, own=True)  # what they want is theirs
+
+
+def test_the_fidelity_grader_fails_a_value_taken_from_someone_else():
+    from agent.evals.graders_meaning import unfaithful_words
+
+    assert unfaithful_words("Underneath that, being seen matters to you.", COACH_PREP) == ["see"]
+    assert not unfaithful_words("Underneath that, being seen matters to you.",
+                                "I have been passed over twice now.")
+
+
+def test_the_coach_gives_the_speaker_no_value_that_is_the_other_persons():
+    said = [HistoryItem(role="user", text=COACH_PREP.split(" She tells")[0] + "."),
+            HistoryItem(role="coach", text="So preparing properly really matters to you. What would help?")]
+    reply = respond(COACH_PREP.split("head of lab. ")[1], history=said, turn_index=1).reply
+    assert "being seen" not in reply and "recognition" not in reply
+
+
+def test_a_clause_that_drops_i_gets_a_verb_that_agrees_with_you():
+    phrase = phrase_of("Was a joiner fifteen years, then foreman", 12)
+    assert phrase is not None and phrase.plain == "you were a joiner fifteen years, then foreman"
+
+
+def test_the_garbled_grader_fails_a_verb_that_does_not_agree_with_you():
+    from agent.evals.graders_meaning import garbled
+
+    assert garbled("You 'Was a joiner fifteen years, then foreman'.", "Was a joiner fifteen years, then foreman.")
+    assert not garbled("What matters to you is a team that decides. What is next?", "I want a team that decides.")
+
+
+def test_two_reflections_in_one_reply_do_not_open_alike():
+    import re
+
+    said = [HistoryItem(role="user", text="I want to prepare properly so I don't just listen to her vent again."),
+            HistoryItem(role="coach", text="So preparing properly really matters to you. What would help?")]
+    reply = respond("She tells me what her director did wrong, in detail, and I reflect it back.", history=said,
+                    turn_index=1).reply
+    sentences = [s for s in re.split(r"(?<=[.?])\s+", reply) if not s.endswith("?")]
+    assert len({s.split()[0] for s in sentences}) == len(sentences), reply
+
+
+def test_a_day_that_is_the_plans_object_stays_in_the_plan():
+    from agent.coach.grow import extract_commitment
+
+    kept = extract_commitment("Then I will go to his desk and fix Monday instead.")
+    assert kept is not None and kept.what == "go to his desk and fix Monday instead" and kept.by_when == "Monday"
+    moved = extract_commitment("I will talk to her on Monday.")
+    assert moved is not None and moved.what == "talk to her" and moved.by_when == "on Monday"
+
+
+def test_a_fallback_plan_is_not_asked_again_how_they_will_know():
+    first = ("I will block thirty minutes with Ramesh on Thursday and tell him about the developers issue. If he "
+             "agrees to one monthly catch-up, then I will know it is working.")
+    said = [HistoryItem(role="user", text=first),
+            HistoryItem(role="coach", text="Your plan: you'll block thirty minutes with Ramesh, on Thursday. "
+                                           "What might stop you?")]
+    reply = respond("He may say he is too busy. Then I will go to his desk and fix Monday instead.", history=said,
+                    turn_index=1).reply
+    assert "fix Monday instead" in reply and "fix instead" not in reply
+    assert "know it has worked" not in reply and "went the way you hoped" not in reply

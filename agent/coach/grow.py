@@ -111,7 +111,7 @@ def extract_commitment(message: str) -> Commitment | None:
             continue
         if conditional and not deadline:
             continue  # "I'd ask for help" muses; "I'd ask Priya on Monday" plans
-        if deadline:
+        if deadline and not _DAY_AS_OBJECT.search(what[:deadline.start()]):
             what = what[:deadline.start()] + " " + what[deadline.end():]
         what = _tidy(what)
         if len(what.split()) >= 2 and not _NOT_COMMIT.match(what):
@@ -129,6 +129,11 @@ def extract_commitment(message: str) -> Commitment | None:
     if before and (not measure or _SELF_MEASURE.match(measure)):
         measure = _tidy(before.group("m"))  # "if he agrees to a catch-up, I'll know it's working": the if is the sign
     return Commitment(what=what, by_when=by_when, measure=measure)
+
+
+# "fix Monday instead", "block Friday for it": the day is what they will fix or block, so it stays in the plan.
+_DAY_AS_OBJECT = re.compile(r"\b(?:fix|book|block|set|schedule|pick|keep|clear|reserve|protect|move|use|free\s+up|"
+                            r"take|give\s+(?:him|her|them))\s+$", re.I)
 
 
 def _sentence_to(text: str, at: int) -> str:

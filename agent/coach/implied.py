@@ -72,13 +72,25 @@ def allowed(client_text: str) -> frozenset[str]:
     return _theirs(client_text) | frame()
 
 
-def unlicensed(text: str, client_text: str, *, frame_ok: bool = True) -> list[str]:
+@lru_cache(maxsize=256)
+def own_part(client_text: str) -> str:
+    """The client's clauses with a word for themselves in them: what they said about their own side."""
+    from agent.coach.nlp import own_clauses
+
+    return " ".join(c for part in _SENTENCE.split(client_text.replace("’", "'")) if part for c in own_clauses(part))
+
+
+def unlicensed(text: str, client_text: str, *, frame_ok: bool = True, own: bool = False) -> list[str]:
     """Content lemmas of `text` that neither the client's words nor the implied-meaning lexicon license.
 
     frame_ok=False is for a value or feeling the coach attributes ("doing right by people matters to you"): the
-    frame's "right" licenses "that's right", not a value the client never voiced."""
+    frame's "right" licenses "that's right", not a value the client never voiced. own=True is for a value: only
+    what they said of themselves licenses it ("she's waiting for him to recognise her" makes being seen her
+    value, not the speaker's)."""
     from agent.coach.nlp import content_lemmas, content_tokens
 
+    if own:
+        client_text = own_part(client_text)
     if frame_ok:
         ok = allowed(client_text)
         return [w for w in content_lemmas(text) if w not in ok]

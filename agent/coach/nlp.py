@@ -246,6 +246,36 @@ def fronted_name(clause: str) -> bool:
             and doc[0].lower_ not in _WHEN)
 
 
+_MINE = frozenset({"i", "me", "my", "mine", "myself", "we", "us", "our", "ours", "ourselves"})
+_SUBJECTS = ("nsubj", "nsubjpass", "csubj", "expl")
+_APART = ("relcl", "conj", "advcl", "parataxis", "acl")
+_OTHERS = frozenset({"he", "she", "they", "who", "him", "her", "them", "someone", "somebody", "everyone",
+                     "everybody", "nobody", "anyone"})
+
+
+def _someone_else(tok: Any) -> bool:
+    """A subject that is another person ("who", "she", "Ramesh"), not the speaker or a thing ("that", "it")."""
+    return tok.dep_ in _SUBJECTS and (tok.lower_ in _OTHERS or tok.pos_ == "PROPN")
+
+
+def own_clauses(sentence: str) -> list[str]:
+    """The sentence's clauses with a word for the speaker in them ("I've got a session with a client" of "I've got
+    a session with a client who's been passed over"): what they said of their own side, not of someone else's."""
+    doc = parse(sentence)
+    # What they want, think or feel ("I want two people to run a release") stays theirs: only clauses about a
+    # person of their own ("a client who's been passed over", "and she feels heard") are set apart.
+    heads = [t for t in doc if t.dep_ == "ROOT" or t.dep_ in _APART and any(_someone_else(c) for c in t.children)
+             and not any(c.dep_ == "aux" and c.lower_ == "to" for c in t.children)]  # "for her to feel": wanted
+    out = []
+    for head in heads:
+        inner = {i for h in heads if h is not head and head in h.ancestors for i in range(h.left_edge.i,
+                                                                                          h.right_edge.i + 1)}
+        words = [t for t in head.subtree if t.i not in inner]
+        if any(t.lower_ in _MINE for t in words):
+            out.append(" ".join(t.text for t in words))
+    return out
+
+
 _WHEN = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
                    "february", "march", "april", "may", "june", "july", "august", "september", "october",
                    "november", "december", "today", "tomorrow", "yesterday"})

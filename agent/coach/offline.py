@@ -98,7 +98,7 @@ class _Turn:
         question: str | None = None
         if phase == "closed" and commitment is not None:
             parts += self._confirm(commitment)
-            kind = "next_topic" if commitment.measure else "ask_measure"
+            kind = "next_topic" if commitment.measure or self._measured() else "ask_measure"
             doing = plan_gerund(shift_pronouns(trim(commitment.what, 7, parsed=True) or commitment.what))
             first = [render(bank.template("obstacle"), what=doing)] if doing and commitment.measure and \
                 not self._asked_obstacle() else []
@@ -218,11 +218,19 @@ class _Turn:
         options = [render(t, what=what, by_when=by_when) for t in self.bank.templates["open_commitment"]]
         return self._fresh(options) or options[0]
 
+    def _measured(self) -> bool:
+        """Whether an earlier message of this session already said how they'll know their plan worked."""
+        earlier = [h.text for h in self.inp.history if h.role == "user"]
+        return any((c := extract_commitment(t)) is not None and c.measure for t in earlier)
+
     def _confirm(self, c: Commitment) -> list[str]:
         """Their plan given back briefly: what, by when, and how they'll know."""
         confirm = self.bank.template("confirm", self.inp.turn_index)
         what = trim(c.what, 12, parsed=True) or c.what
-        out = [sentence(render(confirm, what=shift_pronouns(what), by_when=shift_pronouns(c.by_when)))]
+        if c.by_when and c.by_when.lower() in what.lower():  # "fix Monday instead": the day is said already
+            out = [sentence(render(confirm.split(", {by_when}")[0], what=shift_pronouns(what), by_when=""))]
+        else:
+            out = [sentence(render(confirm, what=shift_pronouns(what), by_when=shift_pronouns(c.by_when)))]
         if c.measure:
             measure = shift_pronouns(trim(c.measure, 12, parsed=True) or c.measure)
             kind = "confirm_measure" if measure_is_when(self.message) else "confirm_success"

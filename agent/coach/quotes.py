@@ -298,7 +298,10 @@ def phrase_of(clause: str, limit: int = MAX_QUOTE_WORDS) -> Phrase | None:
     if finite is None:
         return None  # "people actually deciding stuff": a fragment, not a clause to give back
     if finite == 0:  # "got made team lead last month": terse talk drops the speaker
-        subject, rest = "you", shift_pronouns(clause)
+        first, _, tail = clause.partition(" ")
+        # "Was a joiner fifteen years" is theirs as "you were a joiner ...", not "you Was a joiner ..."
+        first = _DROPPED_VERB.get(first.lower(), first if looks_like_name(first) else first[:1].lower() + first[1:])
+        subject, rest = "you", shift_pronouns(f"{first} {tail}".strip())
     else:
         subject, rest = split_subject(clause)
     full = rest.strip(" ,")
@@ -318,6 +321,7 @@ def phrase_of(clause: str, limit: int = MAX_QUOTE_WORDS) -> Phrase | None:
     return Phrase(text=clause, subject=subject, rest=rest)
 
 
+_DROPPED_VERB = {"was": "were", "wasn't": "weren't", "am": "are", "ain't": "aren't"}
 _DROPPED_I = re.compile(r"^(not\s+sure|no\s+idea|don'?t\s+know|do\s+not\s+know)\b", re.I)
 _SPEAKER_FOR = {"not": "I'm ", "no ": "I have ", "don": "I ", "do ": "I "}  # terse talk drops the speaker
 

@@ -108,7 +108,7 @@ def _licensed(sit: Situation, client: str, message: str, coach_said: str = "") -
     said = coach_said.lower()
     # frame_ok=False: the frame's "right" or "work" does not license "doing right by people" as their value
     feelings = [f for f in sit.feelings if not unlicensed(f, client, frame_ok=False) and f.lower() not in said]
-    values = [v for v in sit.values if not unlicensed(v, client, frame_ok=False) and v.lower() not in said]
+    values = [v for v in sit.values if not unlicensed(v, client, frame_ok=False, own=True) and v.lower() not in said]
     named = own_feeling(clauses(client))[0]
     goal = goal_of(message) or goal_of(client)  # what they said they want links this event to it
     goal = "" if goal.lower() in said else goal  # once is a reflection; every turn is a refrain
@@ -241,8 +241,9 @@ def _extra(r: _Reading, main: Reflection, bank: QuestionBank, sit: Situation, tu
             return want
     other = next((p for p in r.phrases if p is not r.event and p.rest not in main.text and p.text not in r.where
                   and re.search(r"\byou", p.subject) and p.words + 1 <= spare), None)
-    if other:
-        return _simple(bank, other.plain, turn_index + 1, False)
+    if other:  # not "You're saying ... You're saying ...": the second opens another way
+        made = [_simple(bank, other.plain, turn_index + n, False) for n in (1, 2, 3)]
+        return next((m for m in made if m.text.split()[0] != main.text.split()[0]), made[0])
     if main.kind in ("named_feeling", "feeling", "feeling_only") and value:
         second = _make(bank, "second", 0, value=value, feeling=feeling)  # the feeling, then what it protects
         return second if len(second.text.split()) <= spare else None

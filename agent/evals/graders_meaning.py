@@ -55,10 +55,10 @@ _LEAD = re.compile(r"^(?:and|so|but|underneath(?:\s+(?:it|that))?|how\s+much|tha
                    re.I)
 
 
-def attributed(reflection: str) -> list[str]:
+def attributed(reflection: str, kinds: tuple[str, ...] = ("value", "feeling")) -> list[str]:
     """The values and feelings a reflection attributes to the client ("X matters to you", "That sounds X")."""
-    found = [m.group(1) or m.group(2) or "" for m in _VALUE.finditer(reflection)]
-    found += [m.group(1) for m in _FEELING.finditer(reflection)]
+    found = [m.group(1) or m.group(2) or "" for m in _VALUE.finditer(reflection)] if "value" in kinds else []
+    found += [m.group(1) for m in _FEELING.finditer(reflection)] if "feeling" in kinds else []
     out = []
     for phrase in found:
         phrase = phrase.strip()
@@ -75,8 +75,11 @@ def unfaithful_words(reflection: str, client: str) -> list[str]:
     from agent.coach.implied import unlicensed
 
     extra = unlicensed(reflection.replace("QUOTED", " "), client)
-    for phrase in attributed(reflection):
+    for phrase in attributed(reflection, ("feeling",)):
         extra += [w for w in unlicensed(phrase, client, frame_ok=False) if w not in extra]
+    # A value is theirs only if they said it of themselves, not of the person they talk about.
+    for phrase in attributed(reflection, ("value",)):
+        extra += [w for w in unlicensed(phrase, client, frame_ok=False, own=True) if w not in extra]
     return extra
 
 
@@ -128,6 +131,11 @@ def question_relevance(t: Transcript, floor: float = RELEVANCE_FLOOR) -> Grade:
     return share(total - len(bad), total, "questions relevant", bad)
 
 
+# "you was", "you am": not after "to", "for" and the like ("what matters to you is ...").
+_AGREES = re.compile(r"(?<!\bto )(?<!\bfor )(?<!\bof )(?<!\babout )(?<!\bwith )\byou\s+['‘]?"
+                     r"(?:was|wasn't|am|is|isn't|has|hasn't|does|doesn't)\b", re.I)
+
+
 def garbled(reply: str, client: str) -> list[str]:
     """Quoted fragments that are not whole phrases, restatements that stop mid-phrase, fragments framed as
     statements, and first-person words left unswapped."""
@@ -138,6 +146,8 @@ def garbled(reply: str, client: str) -> list[str]:
         frag = (m.group(1) or m.group(2) or "").strip()
         if len(frag.split()) >= 2 and not whole(frag):
             found.append(f"cut quote '{frag}'")
+    for m in _AGREES.finditer(reply):  # "You 'Was a joiner ...'": the speaker's dropped "I" left its verb
+        found.append(f"verb does not agree with you: {m.group(0)}")
     plain = _QUOTE.sub(" QUOTED ", reply)
     them = parse(to_you(client))
     theirs = [x.lower_ for x in them]
