@@ -256,3 +256,45 @@ def test_a_damaged_generation_is_one_line_that_points_at_doctor(settings, what, 
     message = str(err.value)
     assert "\n" not in message and "coach doctor --repair" in message, message
     assert str(index.root) in message or index.current_name() in message
+
+
+def _vectors(index: Index):
+    import numpy as np
+
+    return np.load(index.gens / index.current_name() / "vectors.npy")
+
+
+@pytest.mark.parametrize("embedder", ["hash", "minilm"])
+def test_chunks_embedded_ahead_while_chroma_opens_get_the_same_vectors(tmp_path, monkeypatch, embedder):
+    import numpy as np
+
+    from agent.index import writer
+
+    paragraphs = [f"Note {n}: {' '.join(['feedback', 'peers', 'delegation'][: 1 + n % 3] * (1 + n % 7))}."
+                  for n in range(150)]  # more than AHEAD: some batches ahead, the rest in build()
+    ahead = Index.open(load_settings(embedder=embedder), tmp_path / "ahead")
+    ahead.apply(upsert("notes.md", paragraphs))
+    monkeypatch.setattr(writer, "AHEAD", 0)  # the old order: nothing ahead, every batch embedded in build()
+    plain = Index.open(load_settings(embedder=embedder), tmp_path / "plain")
+    plain.apply(upsert("notes.md", paragraphs))
+    assert np.array_equal(_vectors(ahead), _vectors(plain))
+    hits = HybridSearcher(ahead, load_settings(embedder=embedder)).search("delegation", k=3)
+    assert hits and all(h.chunk.source == "notes.md" for h in hits)
+
+
+def test_a_model_that_fails_ahead_leaves_the_index_as_it_was(settings, tmp_path, monkeypatch):
+    from agent.index.embeddings import HashEmbedder
+
+    index = Index.open(settings, tmp_path / "index")
+    index.apply(upsert("feedback.md", FEEDBACK))
+    before = (index.current_name(), sorted(p.name for p in index.gens.iterdir()))
+
+    def broken(self, texts):
+        raise RuntimeError("model process died")
+
+    monkeypatch.setattr(HashEmbedder, "embed", broken)  # a fault injected into the real embedder
+    with pytest.raises(RuntimeError, match="model process died"):
+        index.apply(upsert("peers.md", PEERS))
+    again = Index.open(settings, tmp_path / "index")
+    assert (again.current_name(), sorted(p.name for p in again.gens.iterdir())) == before
+    assert again.sources().keys() == {"feedback.md"}

@@ -6,6 +6,8 @@ the generation folder, so memory grows with the batch, not with the index.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
@@ -38,6 +40,8 @@ class IndexLike(Protocol):
 
 COPY_BATCH = 1000  # ids per Chroma get/add; well under Chroma's max batch size
 EMBED_BATCH = 32
+AHEAD = 128  # new chunks embedded while Chroma opens (about 1.3 s of the model); a multiple of EMBED_BATCH, so
+# the batches, and so the vectors, are the ones build() alone would make
 
 
 class GenerationBuilder:
@@ -53,6 +57,11 @@ class GenerationBuilder:
         self._writer: Any = None
         self._pos: dict[str, int] = {}
         self._total = self._done = 0
+        self._planned: tuple[dict[str, SourceInfo], dict[str, tuple[SourceInfo, list[Chunk]]], Any] | None = None
+        self._early: dict[str, np.ndarray] = {}
+        self._ahead: threading.Thread | None = None
+        self._ahead_error: BaseException | None = None
+        self._ready = threading.Event()
 
     @staticmethod
     def unchanged(
@@ -84,19 +93,7 @@ class GenerationBuilder:
         progress: Callable[[int, int], None] | None,
     ) -> str:
         cur = self.index.generation
-        old = cur.sources() if cur else {}
-        reuse = cur is not None and cur.embedder == self.embedder.name
-        kept = {s: info for s, info in old.items() if s not in removals and s not in upserts}
-        fresh: dict[str, tuple[SourceInfo, list[Chunk]]] = {}
-        for source, (sha, chunks) in upserts.items():
-            before = old.get(source)
-            if reuse and self.unchanged(cur, source, sha, chunks, before):
-                kept[source] = before  # copy, don't re-embed
-            else:
-                fresh[source] = (_source_info(source, sha, chunks), chunks)
-        # Vectors from another embedder live in another space: kept chunks are re-embedded.
-        copy_from = cur if reuse else None
-
+        kept, fresh, copy_from = self._plan(upserts, removals)
         # Every chunk's final position (by source, then chunk number) is fixed before anything is written,
         # so batches can land in any order and no list of all records is ever held.
         ids: dict[str, list[str]] = {s: cur.ids_for(s) for s in kept} if cur else {}
@@ -133,16 +130,81 @@ class GenerationBuilder:
             sources = {**kept, **{s: info for s, (info, _) in fresh.items()}}
             self._writer.finish(dict(sorted(sources.items())), self.index.new_meta(self.name, self.embedder))
         except BaseException:
+            self.settle()
             self._writer.abort()
             raise
         return self.name
+
+    def _plan(self, upserts: dict[str, tuple[str, list[Chunk]]], removals: set[str]) -> tuple[Any, Any, Any]:
+        """(kept, fresh, copy_from): sources whose vectors are copied, sources to embed, and the copies' origin."""
+        if self._planned is None:
+            cur = self.index.generation
+            old = cur.sources() if cur else {}
+            reuse = cur is not None and cur.embedder == self.embedder.name
+            kept = {s: info for s, info in old.items() if s not in removals and s not in upserts}
+            fresh: dict[str, tuple[SourceInfo, list[Chunk]]] = {}
+            for source, (sha, chunks) in upserts.items():
+                before = old.get(source)
+                if reuse and cur is not None and self.unchanged(cur, source, sha, chunks, before):
+                    kept[source] = before  # copy, don't re-embed
+                else:
+                    fresh[source] = (_source_info(source, sha, chunks), chunks)
+            # Vectors from another embedder live in another space: kept chunks are re-embedded.
+            self._planned = (kept, fresh, cur if reuse else None)
+        return self._planned
+
+    def embed_ahead(self, upserts: dict[str, tuple[str, list[Chunk]]], removals: set[str],
+                    count: int | None = None) -> None:
+        """Embed the first `count` new chunks in a thread while the caller imports and opens Chroma.
+
+        Why: importing chromadb and opening its store took 0.6 s of a 2.9 s ingest before the model started;
+        onnxruntime releases the GIL, so the two overlap. The batches are the ones build() would run, so the
+        vectors are the same."""
+        _, fresh, _ = self._plan(upserts, removals)
+        chunks = sorted((c for _, cs in fresh.values() for c in cs), key=lambda c: len(c.text))
+        chunks = chunks[: AHEAD if count is None else count]
+
+        def run() -> None:
+            try:
+                for start in range(0, len(chunks), EMBED_BATCH):
+                    batch = chunks[start : start + EMBED_BATCH]
+                    self._early.update(zip([c.id for c in batch], self.embedder.embed([c.text for c in batch])))
+            except BaseException as exc:  # noqa: BLE001 - re-raised by the build that needs these vectors
+                self._ahead_error = exc
+            finally:
+                self._ready.set()
+            # bm25s (with scipy, 0.2 s) is needed only at the end: imported while build() runs the model.
+            with contextlib.suppress(ImportError):
+                import bm25s  # noqa: F401
+
+        if chunks:
+            self._ahead = threading.Thread(target=run, name="embed-ahead", daemon=True)
+            self._ahead.start()
+
+    def settle(self) -> None:
+        """Wait for the embed-ahead thread, if any; its error, if it had one, is raised by the next _vectors."""
+        if self._ahead is not None:
+            self._ahead.join()
+            self._ahead = None
+
+    def _vectors(self, batch: list[Chunk]) -> np.ndarray:
+        """The batch's vectors: embedded ahead when the whole batch was, else now (same batch, same vectors)."""
+        if self._ahead is not None:
+            self._ready.wait()
+        if self._ahead_error is not None:
+            error, self._ahead_error = self._ahead_error, None
+            raise error
+        early = [self._early.pop(c.id, None) for c in batch]
+        if all(v is not None for v in early):
+            return np.stack(early)
+        return self.embedder.embed([c.text for c in batch])
 
     def _embed(self, chunks: list[Chunk], progress: Callable[[int, int], None] | None) -> None:
         """Embed in batches of similar length (less padding for the model), reporting progress."""
         ordered = sorted(chunks, key=lambda c: len(c.text))
         for start in range(0, len(ordered), EMBED_BATCH):
             batch = ordered[start : start + EMBED_BATCH]
-            self._add(batch, self.embedder.embed([c.text for c in batch]))
+            self._add(batch, self._vectors(batch))
             self._done += len(batch)
             if progress:
                 progress(self._done, self._total)
