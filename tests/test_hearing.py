@@ -260,9 +260,19 @@ def test_the_coach_gives_the_speaker_no_value_that_is_the_other_persons():
     assert "being seen" not in reply and "recognition" not in reply
 
 
-def test_a_clause_that_drops_i_gets_a_verb_that_agrees_with_you():
-    phrase = phrase_of("Was a joiner fifteen years, then foreman", 12)
-    assert phrase is not None and phrase.plain == "you were a joiner fifteen years, then foreman"
+@pytest.mark.parametrize("clause, plain", [
+    ("Was a joiner fifteen years, then foreman", "you were a joiner fifteen years, then foreman"),
+    ("Wasn't ready for it at all", "you weren't ready for it at all"),
+])
+def test_a_clause_that_drops_i_gets_a_verb_that_agrees_with_you(clause, plain):
+    phrase = phrase_of(clause, 12)
+    assert phrase is not None and phrase.plain == plain
+
+
+def test_the_speakers_wasnt_is_given_back_as_werent():
+    from agent.coach.quotes import shift_pronouns
+
+    assert shift_pronouns("I wasn't ready and I was tired") == "you weren't ready and you were tired"
 
 
 def test_the_garbled_grader_fails_a_verb_that_does_not_agree_with_you():

@@ -29,6 +29,7 @@ _SWAPS = {
 _US_SUBJECT = re.compile(r"\b(want|wants|need|needs|expect|expects|like|asked|ask|asks|told|tell|tells|get|got|"
                          r"gets|allow|allows|invite|invited) us(?= to\b)", re.I)
 _VERB_FIXES = ((re.compile(r"\bI am\b", re.I), "you are"), (re.compile(r"\bI was\b", re.I), "you were"),
+               (re.compile(r"\bI wasn't\b", re.I), "you weren't"), (re.compile(r"\bI ain't\b", re.I), "you aren't"),
                (re.compile(r"\bwe are\b", re.I), "you are"), (re.compile(r"\bwe were\b", re.I), "you were"))
 _SUBJECT_WORDS = (r"(?i:i|i'm|i've|i'd|i'll|we|we're|we've|they|they're|he|he's|she|she's|it|it's|that|this|"
                   r"there|my|our|their|his|her|the\s+team|everyone|everybody|nobody|no\s+one|people|nothing|"
@@ -299,9 +300,9 @@ def phrase_of(clause: str, limit: int = MAX_QUOTE_WORDS) -> Phrase | None:
         return None  # "people actually deciding stuff": a fragment, not a clause to give back
     if finite == 0:  # "got made team lead last month": terse talk drops the speaker
         first, _, tail = clause.partition(" ")
-        # "Was a joiner fifteen years" is theirs as "you were a joiner ...", not "you Was a joiner ..."
-        first = _DROPPED_VERB.get(first.lower(), first if looks_like_name(first) else first[:1].lower() + first[1:])
-        subject, rest = "you", shift_pronouns(f"{first} {tail}".strip())
+        first = first if looks_like_name(first) else first[:1].lower() + first[1:]
+        # The dropped "I" put back, so the verb agrees: "Was a joiner" is "you were a joiner", not "you Was ..."
+        subject, rest = "you", shift_pronouns(f"I {first} {tail}".strip()).removeprefix("you ")
     else:
         subject, rest = split_subject(clause)
     full = rest.strip(" ,")
@@ -321,7 +322,6 @@ def phrase_of(clause: str, limit: int = MAX_QUOTE_WORDS) -> Phrase | None:
     return Phrase(text=clause, subject=subject, rest=rest)
 
 
-_DROPPED_VERB = {"was": "were", "wasn't": "weren't", "am": "are", "ain't": "aren't"}
 _DROPPED_I = re.compile(r"^(not\s+sure|no\s+idea|don'?t\s+know|do\s+not\s+know)\b", re.I)
 _SPEAKER_FOR = {"not": "I'm ", "no ": "I have ", "don": "I ", "do ": "I "}  # terse talk drops the speaker
 

@@ -251,18 +251,16 @@ class Index:
         # A server dying mid-build leaves CURRENT on the old generation; its partial collection is collected later.
         with self.write_lock(), self.chroma_guard():
             self.refresh()
-            noop = self._gen is not None and GenerationBuilder.is_noop(self._gen, embedder, upserts, set(removals))
-            builder = None if noop else GenerationBuilder(self, embedder, self._next_number())
-            try:
-                if builder is not None:
-                    builder.embed_ahead(upserts, set(removals))  # the model works while Chroma imports and opens
+            if self._gen is not None and GenerationBuilder.is_noop(self._gen, embedder, upserts, set(removals)):
                 self.collect_garbage()
-                if builder is None:
-                    return self._gen.name if self._gen else ""
+                return self._gen.name
+            builder = GenerationBuilder(self, embedder, self._next_number())
+            try:
+                builder.embed_ahead(upserts, set(removals))  # the model works while Chroma imports and opens
+                self.collect_garbage()
                 name = builder.build(upserts, set(removals), progress)
             finally:
-                if builder is not None:
-                    builder.settle()
+                builder.settle()
             self._set_current(name)
             self.refresh()
             self.collect_garbage()

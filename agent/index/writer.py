@@ -130,7 +130,6 @@ class GenerationBuilder:
             sources = {**kept, **{s: info for s, (info, _) in fresh.items()}}
             self._writer.finish(dict(sorted(sources.items())), self.index.new_meta(self.name, self.embedder))
         except BaseException:
-            self.settle()
             self._writer.abort()
             raise
         return self.name
@@ -145,7 +144,7 @@ class GenerationBuilder:
             fresh: dict[str, tuple[SourceInfo, list[Chunk]]] = {}
             for source, (sha, chunks) in upserts.items():
                 before = old.get(source)
-                if reuse and cur is not None and self.unchanged(cur, source, sha, chunks, before):
+                if reuse and self.unchanged(cur, source, sha, chunks, before):
                     kept[source] = before  # copy, don't re-embed
                 else:
                     fresh[source] = (_source_info(source, sha, chunks), chunks)
@@ -182,7 +181,8 @@ class GenerationBuilder:
             self._ahead.start()
 
     def settle(self) -> None:
-        """Wait for the embed-ahead thread, if any; its error, if it had one, is raised by the next _vectors."""
+        """Wait for the embed-ahead thread, if any (Index.apply does, whatever happened); its error, if it had one,
+        is raised by the next _vectors."""
         if self._ahead is not None:
             self._ahead.join()
             self._ahead = None
