@@ -225,12 +225,10 @@ class _Turn:
 
     def _confirm(self, c: Commitment) -> list[str]:
         """Their plan given back briefly: what, by when, and how they'll know."""
-        confirm = self.bank.template("confirm", self.inp.turn_index)
         what = trim(c.what, 12, parsed=True) or c.what
-        if c.by_when and c.by_when.lower() in what.lower():  # "fix Monday instead": the day is said already
-            out = [sentence(render(confirm.split(", {by_when}")[0], what=shift_pronouns(what), by_when=""))]
-        else:
-            out = [sentence(render(confirm, what=shift_pronouns(what), by_when=shift_pronouns(c.by_when)))]
+        dated = bool(c.by_when) and c.by_when.lower() in what.lower()  # "fix Monday instead": the day is said
+        confirm = self.bank.template("confirm_dated" if dated else "confirm", self.inp.turn_index)
+        out = [sentence(render(confirm, what=shift_pronouns(what), by_when=shift_pronouns(c.by_when)))]
         if c.measure:
             measure = shift_pronouns(trim(c.measure, 12, parsed=True) or c.measure)
             kind = "confirm_measure" if measure_is_when(self.message) else "confirm_success"
