@@ -35,7 +35,7 @@ def their_words_for(phrases: list[Phrase], used_in_reflection: str, keywords: fr
 
 
 def choose(bank: QuestionBank, situation: str, phase: str, *, qvars: dict[str, str | None], asked: set[str],
-           used: set[str], focus: str, ground: str = "", budget: int = 99) -> str:
+           used: set[str], focus: str, ground: str = "", budget: int = 99, past: bool = False) -> str:
     """A fresh open question: best fit within the first group (situation/phase, general/phase, ...) that has one."""
     later = [p for p in ORDER if p != phase]
     groups = [(situation, phase), (GENERAL, phase)] + [(situation, p) for p in later] + \
@@ -43,7 +43,7 @@ def choose(bank: QuestionBank, situation: str, phase: str, *, qvars: dict[str, s
     known = {k for k, v in qvars.items() if v}
     values = {k: v for k, v in qvars.items() if v}
     want, notes = content_words(focus), content_words(ground)
-    on_topic = _topic_question(bank, phase, values, asked, used) if values.get("topic") else ""
+    on_topic = _topic_question(bank, phase, values, asked, used, past) if values.get("topic") else ""
     seen: set[tuple[str, str]] = set()
     for group in groups:
         if group in seen:
@@ -69,9 +69,13 @@ def choose(bank: QuestionBank, situation: str, phase: str, *, qvars: dict[str, s
     return "What stands out to you most, now that you've put it into words?"
 
 
-def _topic_question(bank: QuestionBank, phase: str, values: dict[str, str], asked: set[str], used: set[str]) -> str:
-    """The first fresh general question of this phase about their topic ("What is happening with {topic} ...")."""
-    for tpl in bank.questions.get(GENERAL, {}).get(phase, []):
+def _topic_question(bank: QuestionBank, phase: str, values: dict[str, str], asked: set[str], used: set[str],
+                    past: bool = False) -> str:
+    """The first fresh general question of this phase about their topic ("What is happening with {topic} ..."),
+    asked about then, not now, when the topic comes from a story told in the past."""
+    told = [t for t in bank.templates["past_topic"] if past and phase in ("goal", "reality") and
+            not any(a.startswith(normalise(t.split("{", 1)[0])) for a in asked)]  # each asked once a session
+    for tpl in told + bank.questions.get(GENERAL, {}).get(phase, []):
         if "{topic}" in tpl and tpl not in used and variables(tpl) <= set(values):
             text = render(tpl, **values)
             if normalise(text) not in asked:

@@ -10,6 +10,8 @@ from agent.coach.advice_requests import pushback_kind
 from agent.coach.engine import EngineInput, EngineOutput
 from agent.coach.grounding import shared_words
 from agent.coach.grow import extract_commitment, measure_is_when, next_phase, phase_run, wants_advice
+from agent.coach.lexicon import feeling_word
+from agent.coach.listening import fear_of, stands_alone
 from agent.coach.offers import (
     ASKS_HOW,
     MIN_SHARED,
@@ -23,9 +25,10 @@ from agent.coach.offers import (
 from agent.coach.openers import draft_openers, extract_peer, is_name
 from agent.coach.questions import QuestionBank, load_bank, normalise, render, template_of
 from agent.coach.quotes import shift_pronouns, trim
+from agent.coach.reading import their_question
 from agent.coach.reflect import Reflection, ranked_phrases, reflect, sentence
 from agent.coach.situations import FALLBACK, Situation, detect, load_situations, score_text
-from agent.coach.topic import plan_gerund, topic_of
+from agent.coach.topic import plan_gerund, topic_in_past, topic_of
 from agent.core.types import Commitment, Opener, Phase
 
 TALK_SHARE = 0.8  # the reply aims at no more words than this share of the message: they talk, the coach listens
@@ -76,6 +79,7 @@ class _Turn:
         self.used = {t[2] for q in inp.asked if (t := template_of(q))}
         self.cited: list[str] = []
         self.phase: Phase = inp.phase
+        self.kinds: list[str] = []
         n = len(self.message.split())
         self.budget = max(MIN_REPLY, round(TALK_SHARE * n))
 
@@ -125,6 +129,9 @@ class _Turn:
             else:  # unasked, an idea is advice however lightly put: ask first, and a yes makes it asked
                 parts.append(bank.template("permission"))
         marker = ""
+        if question is None and offer is None and not advice and _OPENERS_NOTE not in " ".join(parts) and \
+                self._alone():
+            parts[:], question = self._reflections(sit, keywords, peer, advice, None, reserve=0), ""
         if question is None:
             if advice:
                 parts.append(bank.template("no_idea"))
@@ -132,7 +139,7 @@ class _Turn:
         reply = " ".join(p for p in parts + [question] if p) + marker
         self._cite_openers(openers, reply)
         keep = commitment if commitment and phase in ("will", "closed") else None
-        return EngineOutput(reply=reply, questions=[question], cited_ids=self.cited, openers=openers,
+        return EngineOutput(reply=reply, questions=[question] if question else [], cited_ids=self.cited, openers=openers,
                             phase=phase, situation=name, commitment=keep)
 
     def _situation(self) -> str:
@@ -155,10 +162,10 @@ class _Turn:
         return peer
 
     def _reflections(self, sit: Situation, keywords: frozenset[str], peer: str, advice: bool,
-                     offer: Offer | None) -> list[str]:
-        """One reflection, two when the talk budget leaves room (an offered idea takes its share first)."""
+                     offer: Offer | None, reserve: int = 12) -> list[str]:
+        """One reflection, two when the talk budget leaves room (an offered idea, then the question, take theirs)."""
         inp, bank = self.inp, self.bank
-        room = self.budget - (len(offer.idea.split()) + 14 if offer else 12)
+        room = self.budget - (len(offer.idea.split()) + 2 + reserve if offer else reserve)
         limit = 12 if room >= 16 else 9
         refl = reflect(self.message, bank, sit, turn_index=inp.turn_index, keywords=keywords, peer=peer,
                        limit=limit, client=self.client, coach_said=self.all_coach)
@@ -168,7 +175,22 @@ class _Turn:
                            limit=limit, spare=spare, client=self.client, coach_said=self.all_coach)
         if advice and refl[0].kind == "acknowledge":
             refl = [Reflection(text=bank.template("advice_ack", inp.turn_index), kind="simple")]
-        return [r.text for r in refl]
+        texts, self.kinds = [r.text for r in refl], [r.kind for r in refl]
+        # a fear they voice is given back whole, in their words, before anything else is said about it
+        fear = "" if advice or offer else fear_of(self.message, limit=room + (4 if not reserve else 0))
+        if fear:
+            rest = [t for t in texts if not feeling_word(t) and len(shared_words(t, fear)) < 3 and _count([t]) >= 5]
+            texts = [fear] + [t for t in rest[:1] if _count([fear, t]) <= room]
+            self.kinds = ["named_feeling"] + ["simple"] * (len(texts) - 1)
+        return texts
+
+    def _alone(self) -> bool:
+        """Whether this turn reflects without asking: they disclosed something and the coach asked last time."""
+        if pushback_kind(self.message) or their_question(self.message):
+            return False
+        fear = fear_of(self.message, limit=self.budget + 4)
+        return stands_alone(self.message, self.kinds, phase=self.phase, turn_index=self.inp.turn_index,
+                            last_coach=self.last_coach, fear=fear)
 
     def _ask(self, name: str, phase: Phase, keywords: frozenset[str], peer: str, parts: list[str], focus: str,
              advice: bool) -> tuple[str, str]:
@@ -183,6 +205,7 @@ class _Turn:
         question = asking.choose(self.bank, name, "options" if advice else phase,  # asked: draw out their ideas
                                  qvars={"peer": peer or None, "their_words": words,
                                         "topic": topic_of(self.message) or None}, asked=self.asked,
+                                 past=topic_in_past(self.message),
                                  used=self.used, focus=focus, ground=ground.chunk.text if ground else "",
                                  budget=max(8, self.budget - _count(parts)))
         said = " ".join([self.message] + parts + [question])

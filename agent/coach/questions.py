@@ -47,6 +47,7 @@ TEMPLATE_VARS = {
     "ask_by_when": set(),
     "next_topic": set(),
     "obstacle": {"what"},
+    "past_topic": {"topic"},
 }
 OPEN_STEMS = ("what", "how", "which", "who", "where", "when", "why", "tell me", "describe")
 CLOSED_STARTS = ("do", "does", "did", "is", "are", "was", "were", "can", "could", "would", "will", "should",

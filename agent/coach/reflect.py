@@ -31,6 +31,9 @@ GOAL_AS_VALUE = 6  # words; a longer goal given back as a value makes the coach 
 _MUST = re.compile(r"\byou\s+(?:have\s+to|need\s+to|must|should|ought\s+to|had\s+better|'d\s+better)\b", re.I)
 _ON_QUESTION = re.compile(r"\bquestions?\b", re.I)  # "that's a weird question" is about the coach, not them
 _QUOTED = re.compile(r"[\"“][^\"”]*[\"”]")  # their own words, quoted: licensed by definition
+# a remark about the talk itself ("I did not think about it like this before") says less than what it is about
+_META = re.compile(r"\b(?:(?:think|thought)\s+(?:about|of)\s+it\s+(?:like|that\s+way)|(?:said|say)\s+(?:that|it|this)\s+"
+                   r"out\s+loud|put\s+it\s+like\s+(?:this|that))", re.I)
 _OWN_IDEA = re.compile(r"(?:maybe|perhaps)[,\s]+(?:i|we)\s+(?:could|might|can|should)\b")
 
 
@@ -54,7 +57,7 @@ def _score(clause: str, keywords: frozenset[str], peer: str, n: int) -> float:
     score += 2.0 if peer and peer.split()[-1].lower() in low else 0.0
     score += 2.5 if _OWN_IDEA.match(low) else 0.0  # their own idea is what an options turn gives back first
     score += 0.2 * min(n, 9)
-    return score - (3.0 if is_intro(clause) else 0.0)
+    return score - (3.0 if is_intro(clause) else 0.0) - (3.0 if _META.search(low) else 0.0)
 
 
 @lru_cache(maxsize=64)

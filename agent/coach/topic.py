@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 MAX_WORDS = 4
@@ -23,16 +24,22 @@ _SWAP = {"my": "your", "our": "your", "mine": "yours", "me": "you", "us": "you"}
 
 def topic_of(message: str, avoid: frozenset[str] = frozenset()) -> str:
     """The message's most concrete noun phrase, at most four words, pronouns swapped; "" when none is safe."""
-    return _topic(message.strip(), avoid)
+    return _topic(message.strip(), avoid)[0]
+
+
+def topic_in_past(message: str, avoid: frozenset[str] = frozenset()) -> bool:
+    """Whether the topic comes from a clause told in the past ("last year I escalated it"): what happened then,
+    not what is happening with it now, is the question."""
+    return _topic(message.strip(), avoid)[1]
 
 
 @lru_cache(maxsize=1024)
-def _topic(message: str, avoid: frozenset[str]) -> str:
+def _topic(message: str, avoid: frozenset[str]) -> tuple[str, bool]:
     from agent.coach.nlp import WHEN, parse
 
     if len(message.split()) < 3:
-        return ""
-    best, best_score = "", 0.0
+        return "", False
+    best, best_score, past = "", 0.0, False
     doc = parse(message)
     for chunk in doc.noun_chunks:
         root = chunk.root
@@ -42,6 +49,8 @@ def _topic(message: str, avoid: frozenset[str]) -> str:
             continue
         if root.dep_ == "pobj" and root.head.lower_ in WHEN:
             continue  # a when, not a what (and "before the tenant rings" parses as a noun)
+        if _set_against(root):
+            continue  # "more than my own calculations", "instead of the tools": what it is weighed against
         if root.dep_ == "pobj" and root.head.lower_ in ("like", "as") or \
                 root.dep_ == "attr" and root.head.lemma_.lower() in ("feel", "seem", "look", "sound"):
             continue  # "I feel like a fraud": how they feel, not a thing to be different about
@@ -72,8 +81,40 @@ def _topic(message: str, avoid: frozenset[str]) -> str:
         if bare:
             score -= 1.2  # "shown interest": a bare noun is a last resort beside "your sales associates"
         if score > best_score:
-            best, best_score = text, score
-    return best
+            best, best_score, past = text, score, _told_in_past(root)
+    return best, past
+
+
+_THEN = re.compile(r"\b(?:last\s+(?:year|week|month|time|spring|summer|autumn|winter|quarter)|yesterday|ago|"
+                   r"at\s+that\s+time|the\s+one\s+time|back\s+then|in\s+20\d\d)\b", re.I)
+
+
+def _told_in_past(root) -> bool:
+    """Whether the noun is in a story: its verb a simple past ("escalated", "had"), not a present or "I've done",
+    in a clause that says when ("last year", "the one time"). "They gave me my own store" is still now."""
+    tok = root
+    while tok.pos_ not in ("VERB", "AUX") and tok.head.i != tok.i:
+        tok = tok.head
+    if tok.pos_ not in ("VERB", "AUX"):
+        return False
+    auxes = [c for c in tok.children if c.dep_ in ("aux", "auxpass")]
+    if any(a.tag_ in ("VBP", "VBZ", "MD") or a.lower_ in ("'ve", "have", "has", "'s") for a in auxes):
+        return False  # "I've tried", "will go", "is being": not a story told about the past
+    said_when = _THEN.search(root.doc[tok.left_edge.i:tok.right_edge.i + 1].text)  # its own clause says when
+    return bool(said_when) and (tok.tag_ == "VBD" or any(a.tag_ == "VBD" for a in auxes))
+
+
+def _set_against(root) -> bool:
+    """Whether a noun is what the message weighs its point against: after "than", "instead of", "rather than"."""
+    tok = root
+    while tok.dep_ in ("pobj", "pcomp", "dobj", "conj") and tok.head.i != tok.i:
+        tok = tok.head
+        if tok.lower_ == "than" or tok.lower_ == "of" and (tok.head.lower_ in ("instead", "rather") or
+                                                            any(c.lower_ in ("instead", "rather") for c in tok.children)):
+            return True
+        if tok.pos_ == "VERB" and tok.dep_ != "pcomp":
+            return False
+    return False
 
 
 def _joined(words: list, root: int) -> str:

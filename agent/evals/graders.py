@@ -6,7 +6,7 @@ import re
 
 from agent.evals.grade import Grade, not_applicable, share
 from agent.evals.textutil import content_words, jaccard, normalize, questions, statements, words
-from agent.evals.transcript import Transcript
+from agent.evals.transcript import Exchange, Transcript
 
 RATIO_CAP = 3.0  # a turn with reflections and no question would otherwise score infinity
 
@@ -41,10 +41,24 @@ def question_count(reply: str) -> int:
 
 
 def one_question_share(t: Transcript) -> Grade:
-    """Share of coaching turns with exactly one question (ICF PCC: asks one question at a time)."""
+    """Share of coaching turns asking one question at a time (ICF PCC): exactly one, or none when the turn is
+    reflections standing alone right after a turn of the same session that asked (MI's reflective listening)."""
     turns = t.coaching_exchanges
-    bad = [f"{question_count(e.turn.reply)} questions: {e.turn.reply}" for e in turns if question_count(e.turn.reply) != 1]
-    return share(len(turns) - len(bad), len(turns), "turns with exactly one question", bad)
+    bad = []
+    for e in turns:
+        n = question_count(e.turn.reply)
+        if n == 1 or n == 0 and _listens(t, e):
+            continue
+        bad.append(f"{n} questions: {e.turn.reply}")
+    return share(len(turns) - len(bad), len(turns), "turns asking one question at a time", bad)
+
+
+def _listens(t: Transcript, e: Exchange) -> bool:
+    """A turn of reflections alone, after a coaching turn of its session that asked: never two in a row."""
+    i = t.exchanges.index(e)
+    before = t.exchanges[i - 1] if i else None
+    return bool(reflections_in(e.turn.reply)) and before is not None and before.coaching and \
+        before.turn.session == e.turn.session and question_count(before.turn.reply) == 1
 
 
 def open_question_share(t: Transcript) -> Grade:
