@@ -342,3 +342,15 @@ def test_an_idea_credited_to_other_managers_is_still_advice(reply):
     assert not is_reflection("If it would help, I can share an idea from your notes after this.")
     assert not advice_in("You're not sure yet. If it would help, I can share an idea from your notes after this. "
                          "What do you already know about your peers?")
+
+
+def test_a_reflection_standing_alone_after_a_question_asks_one_at_a_time():
+    listens = tx("You still check every batch. What is happening with the batches?",
+                 "You're scared that if you let go, quality slips.", "What would tell you it is safe to let go?")
+    assert g.one_question_share(listens).score == 1.0
+    twice = tx("You still check every batch. What is happening with the batches?",
+               "You're scared that if you let go, quality slips.", "You check them all.")
+    grade = g.one_question_share(twice)
+    assert grade.score == 2 / 3 and "0 questions: You check them all." in grade.detail
+    opens_silent = tx("You're scared that if you let go, quality slips.")
+    assert g.one_question_share(opens_silent).score == 0.0  # nothing asked before it: not listening, just silent

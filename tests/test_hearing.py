@@ -312,3 +312,71 @@ def test_a_fallback_plan_is_not_asked_again_how_they_will_know():
                     turn_index=1).reply
     assert "fix Monday instead" in reply and "fix instead" not in reply
     assert "know it has worked" not in reply and "went the way you hoped" not in reply
+
+
+@pytest.mark.parametrize("message, fear", [
+    ("I guess I'm a bit scared that if I let go, quality slips and I'm the one who answers for it.",
+     "You're a bit scared that if you let go, quality slips and you're the one who answers for it."),
+    ("If I'm honest, I worry she'll make a mistake and a patient will be annoyed, and that it'll reflect on me.",
+     "You worry she'll make a mistake and a patient will be annoyed, and that it'll reflect on you."),
+    ("The last time I hinted at it, he laughed it off. I think I'm afraid of seeing him hurt.",
+     "You're afraid of seeing him hurt."),
+    ("I'm not worried about the budget.", ""),  # no fear to give back
+    ("She is worried about me and the rota.", ""),  # hers, not theirs
+    ("I am worried that if the director keeps moving the deadline every single week we will lose the two best "
+     "people on the team before the summer.", ""),  # too long to give back whole: not cut, left out
+])
+def test_a_voiced_fear_is_given_back_whole_or_not_at_all(message, fear):
+    from agent.coach.listening import fear_of
+
+    assert fear_of(message, limit=20) == fear
+
+
+ASKED = [HistoryItem(role="user", text="I lead the quality team and I still check every batch myself."),
+         HistoryItem(role="coach", text="You still check every batch yourself. What is happening with the batches?")]
+
+
+def test_after_a_disclosure_the_reflection_stands_alone_and_the_next_turn_asks_again():
+    scared = "I guess I'm a bit scared that if I let go, quality slips and I'm the one who answers for it."
+    out = respond(scared, history=ASKED, turn_index=1, phase="reality")
+    assert "?" not in out.reply and out.questions == []
+    assert out.reply.startswith("You're a bit scared that if you let go, quality slips")
+    after = [*ASKED, HistoryItem(role="user", text=scared), HistoryItem(role="coach", text=out.reply)]
+    again = respond("I'm scared that if I let go, nobody will check the batches before they ship.", history=after,
+                    turn_index=2, phase="reality")
+    assert again.reply.endswith("?") or again.reply.rstrip("]0123456789 [").endswith("?"), again.reply
+    assert len(again.questions) == 1  # never two turns running without a question
+
+
+def test_a_plain_report_still_gets_its_question():
+    out = respond("I checked forty batches last week and two of them had labels on upside down.", history=ASKED,
+                  turn_index=1, phase="reality")
+    assert len(out.questions) == 1
+
+
+@pytest.mark.parametrize("message, topic", [
+    ("Now my numbers don't matter, it's the team's numbers, and half the team is newer than my shoes.", "shoes"),
+    ("I just stand next to them and ask questions instead of grabbing the tools.", "tools"),
+])
+def test_what_a_point_is_weighed_against_is_no_topic(message, topic):
+    from agent.coach.topic import topic_of
+
+    assert topic not in topic_of(message)
+
+
+@pytest.mark.parametrize("message, past", [
+    ("I run every release myself because the one time someone else did it, we had an outage.", True),
+    ("Last week I stayed quiet about a concern on the roadmap.", True),
+    ("Three weeks ago I got promoted because I was the strongest engineer on the team.", False),  # the team is now
+    ("I have tried the new rota twice.", False),
+])
+def test_a_topic_from_a_dated_story_is_asked_about_then(message, past):
+    from agent.coach.topic import topic_in_past
+
+    assert topic_in_past(message) is past
+
+
+def test_the_past_topic_question_looks_back():
+    out = respond("I run every production release myself because the one time someone else did it, we had an "
+                  "outage.", history=ASKED, turn_index=1, phase="reality")
+    assert "right now" not in out.reply
