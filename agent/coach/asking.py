@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from agent.coach.grounding import content_words
-from agent.coach.questions import QuestionBank, normalise, render, variables
+from agent.coach.questions import QuestionBank, normalise, opens_any, render, variables
 from agent.coach.quotes import Phrase
 
 ORDER = ("goal", "reality", "options", "will")
@@ -74,7 +74,7 @@ def _topic_question(bank: QuestionBank, phase: str, values: dict[str, str], aske
     """The first fresh general question of this phase about their topic ("What is happening with {topic} ..."),
     asked about then, not now, when the topic comes from a story told in the past."""
     told = [t for t in bank.templates["past_topic"] if past and phase in ("goal", "reality") and
-            not any(a.startswith(normalise(t.split("{", 1)[0])) for a in asked)]  # each asked once a session
+            not opens_any(t, asked)]  # each asked once a session
     for tpl in told + bank.questions.get(GENERAL, {}).get(phase, []):
         if "{topic}" in tpl and tpl not in used and variables(tpl) <= set(values):
             text = render(tpl, **values)

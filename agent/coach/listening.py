@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from agent.coach.grounding import shared_words
+from agent.coach.lexicon import feeling_word
 from agent.core.types import Phase
 
 # What they reveal of themselves, which a question would rush past: a fear, an admission, a realisation.
@@ -61,3 +63,26 @@ def fear_of(message: str, limit: int = 20) -> str:
         text = to_you(span.text.strip(" ,;:-"))
         return text[0].upper() + text[1:].rstrip(".") + "."
     return ""
+
+
+def fear_first(message: str, texts: list[str], kinds: list[str], room: int, *, whole: bool = False
+               ) -> tuple[list[str], list[str]]:
+    """The reflections with their fear first, in their words, and at most one other that does not repeat it;
+    unchanged when they voice none. whole: the turn asks nothing, so the fear may take the question's words."""
+    fear = fear_of(message, limit=room + (4 if whole else 0))
+    if not fear:
+        return texts, kinds
+    rest = [t for t in texts if not feeling_word(t) and len(shared_words(t, fear)) < 3 and len(t.split()) >= 5]
+    out = [fear] + [t for t in rest[:1] if len(fear.split()) + len(t.split()) <= room]
+    return out, ["named_feeling"] + ["simple"] * (len(out) - 1)
+
+
+def listens(message: str, kinds: list[str], *, phase: Phase, turn_index: int, last_coach: str, budget: int) -> bool:
+    """Whether this turn reflects without asking (see stands_alone); not on pushback or a question of theirs."""
+    from agent.coach.advice_requests import pushback_kind
+    from agent.coach.reading import their_question
+
+    if pushback_kind(message) or their_question(message):
+        return False
+    return stands_alone(message, kinds, phase=phase, turn_index=turn_index, last_coach=last_coach,
+                        fear=fear_of(message, limit=budget + 4))

@@ -10,8 +10,7 @@ from agent.coach.advice_requests import pushback_kind
 from agent.coach.engine import EngineInput, EngineOutput
 from agent.coach.grounding import shared_words
 from agent.coach.grow import extract_commitment, measure_is_when, next_phase, phase_run, wants_advice
-from agent.coach.lexicon import feeling_word
-from agent.coach.listening import fear_of, stands_alone
+from agent.coach.listening import fear_first, listens
 from agent.coach.offers import (
     ASKS_HOW,
     MIN_SHARED,
@@ -23,9 +22,8 @@ from agent.coach.offers import (
     substantive,
 )
 from agent.coach.openers import draft_openers, extract_peer, is_name
-from agent.coach.questions import QuestionBank, load_bank, normalise, render, template_of
+from agent.coach.questions import QuestionBank, load_bank, normalise, opens_any, render, template_of
 from agent.coach.quotes import shift_pronouns, trim
-from agent.coach.reading import their_question
 from agent.coach.reflect import Reflection, ranked_phrases, reflect, sentence
 from agent.coach.situations import FALLBACK, Situation, detect, load_situations, score_text
 from agent.coach.topic import plan_gerund, topic_in_past, topic_of
@@ -130,7 +128,8 @@ class _Turn:
                 parts.append(bank.template("permission"))
         marker = ""
         if question is None and offer is None and not advice and _OPENERS_NOTE not in " ".join(parts) and \
-                self._alone():
+                listens(self.message, self.kinds, phase=phase, turn_index=inp.turn_index, last_coach=self.last_coach,
+                        budget=self.budget):
             parts[:], question = self._reflections(sit, keywords, peer, advice, None, reserve=0), ""
         if question is None:
             if advice:
@@ -176,21 +175,9 @@ class _Turn:
         if advice and refl[0].kind == "acknowledge":
             refl = [Reflection(text=bank.template("advice_ack", inp.turn_index), kind="simple")]
         texts, self.kinds = [r.text for r in refl], [r.kind for r in refl]
-        # a fear they voice is given back whole, in their words, before anything else is said about it
-        fear = "" if advice or offer else fear_of(self.message, limit=room + (4 if not reserve else 0))
-        if fear:
-            rest = [t for t in texts if not feeling_word(t) and len(shared_words(t, fear)) < 3 and _count([t]) >= 5]
-            texts = [fear] + [t for t in rest[:1] if _count([fear, t]) <= room]
-            self.kinds = ["named_feeling"] + ["simple"] * (len(texts) - 1)
+        if not (advice or offer):  # a fear they voice is given back whole, before anything else said about it
+            texts, self.kinds = fear_first(self.message, texts, self.kinds, room, whole=not reserve)
         return texts
-
-    def _alone(self) -> bool:
-        """Whether this turn reflects without asking: they disclosed something and the coach asked last time."""
-        if pushback_kind(self.message) or their_question(self.message):
-            return False
-        fear = fear_of(self.message, limit=self.budget + 4)
-        return stands_alone(self.message, self.kinds, phase=self.phase, turn_index=self.inp.turn_index,
-                            last_coach=self.last_coach, fear=fear)
 
     def _ask(self, name: str, phase: Phase, keywords: frozenset[str], peer: str, parts: list[str], focus: str,
              advice: bool) -> tuple[str, str]:
@@ -282,8 +269,7 @@ class _Turn:
 
     def _asked_obstacle(self) -> bool:
         """Whether this session already asked what could stop a plan (whatever the plan was)."""
-        lead = normalise(self.bank.template("obstacle").split("{", 1)[0])
-        return any(a.startswith(lead) for a in self.asked)
+        return opens_any(self.bank.template("obstacle"), self.asked)
 
     def _fresh(self, options: list[str]) -> str | None:
         """The first option not yet asked in this session."""

@@ -136,6 +136,12 @@ class QuestionBank(BaseModel):
         return items[index % len(items)]
 
 
+def opens_any(template: str, asked: set[str]) -> bool:
+    """Whether a question in `asked` (normalised) opens as the template does, before its first variable."""
+    lead = normalise(template.split("{", 1)[0])
+    return any(a.startswith(lead) for a in asked)
+
+
 @lru_cache(maxsize=1)
 def default_path() -> str:
     return str(coach_data_dir() / "question_bank.yaml")

@@ -43,20 +43,19 @@ def question_count(reply: str) -> int:
 def one_question_share(t: Transcript) -> Grade:
     """Share of coaching turns asking one question at a time (ICF PCC): exactly one, or none when the turn is
     reflections standing alone right after a turn of the same session that asked (MI's reflective listening)."""
-    turns = t.coaching_exchanges
-    bad = []
-    for e in turns:
-        n = question_count(e.turn.reply)
-        if n == 1 or n == 0 and _listens(t, e):
-            continue
-        bad.append(f"{n} questions: {e.turn.reply}")
-    return share(len(turns) - len(bad), len(turns), "turns asking one question at a time", bad)
+    turns, bad, before = 0, [], None
+    for e in t.exchanges:  # in order: a turn of reflections alone is judged by the turn before it
+        if e.coaching:
+            turns += 1
+            n = question_count(e.turn.reply)
+            if not (n == 1 or n == 0 and _listens(e, before)):
+                bad.append(f"{n} questions: {e.turn.reply}")
+        before = e
+    return share(turns - len(bad), turns, "turns asking one question at a time", bad)
 
 
-def _listens(t: Transcript, e: Exchange) -> bool:
+def _listens(e: Exchange, before: Exchange | None) -> bool:
     """A turn of reflections alone, after a coaching turn of its session that asked: never two in a row."""
-    i = t.exchanges.index(e)
-    before = t.exchanges[i - 1] if i else None
     return bool(reflections_in(e.turn.reply)) and before is not None and before.coaching and \
         before.turn.session == e.turn.session and question_count(before.turn.reply) == 1
 
